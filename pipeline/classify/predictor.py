@@ -1,0 +1,178 @@
+"""The trained classifier as one object: load from models/, predict paragraphs.
+
+Files under settings.models_dir (written by `cenb train`):
+    challenges.json   header: format, embedding model, settings, thresholds, actor lexicon,
+                      taxonomy digest, label counts, the sha256 of challenges.npz
+    challenges.npz    every fitted array (np.load with allow_pickle=False)
+Nothing is unpickled; the npz must match the digest in the header.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from pipeline.classify.embeddings import Embedder
+from pipeline.classify.model import ChallengeModel, Inputs, StakeholderModel, challenge_features
+from pipeline.classify.rules import N_RULE_FEATURES, RuleEngine, RuleResult
+from pipeline.config import ClassifySettings, Settings
+from pipeline.errors import ModelNotTrainedError
+from pipeline.records import Prediction
+from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
+
+MODEL_FILE = "challenges.json"
+ARRAYS_FILE = "challenges.npz"
+FORMAT = "cenb-classifier/1"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass
+class Predictor:
+    challenge: ChallengeModel
+    stakeholder: StakeholderModel
+    cfg: ClassifySettings
+    abstain_threshold: float
+    option_min_substantive: float
+    lexicon: dict[str, tuple[str, ...]]
+    embed_model: str
+    header: dict
+    embedder: Embedder | None = None
+    rules: RuleEngine | None = None
+
+    # -- persistence ----------------------------------------------------------------------------
+    def save(self, models_dir: Path) -> list[Path]:
+        models_dir.mkdir(parents=True, exist_ok=True)
+        arr_path = models_dir / ARRAYS_FILE
+        arrays = {**self.challenge.arrays(), **self.stakeholder.arrays()}
+        # np.savez writes a zip; fixed member order and np.float64/float32 only keep it stable
+        np.savez(arr_path, **{k: arrays[k] for k in sorted(arrays)})
+        header = dict(self.header)
+        header.update({
+            "format": FORMAT,
+            "arrays_file": ARRAYS_FILE,
+            "arrays_sha256": _sha256(arr_path),
+            "embed_model": self.embed_model,
+            "challenge_keys": list(CHALLENGE_KEYS),
+            "stakeholder_keys": list(STAKEHOLDER_KEYS),
+            "classify_settings": self.cfg.model_dump(),
+            "abstain_threshold": self.abstain_threshold,
+            "option_min_substantive": self.option_min_substantive,
+            "challenge": self.challenge.header(),
+            "stakeholder": self.stakeholder.header(),
+            "actor_lexicon": {p: list(k) for p, k in sorted(self.lexicon.items())},
+        })
+        path = models_dir / MODEL_FILE
+        path.write_text(json.dumps(header, indent=1, ensure_ascii=False, sort_keys=True) + "\n",
+                        encoding="utf-8")
+        self.header = header
+        return [path, arr_path]
+
+    @classmethod
+    def load(cls, settings: Settings) -> "Predictor":
+        models_dir = settings.models_dir
+        path = models_dir / MODEL_FILE
+        if not path.exists():
+            raise ModelNotTrainedError(f"No trained model at {path}: run `cenb train` first.")
+        try:
+            header = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ModelNotTrainedError(f"{path} is not valid JSON ({exc}): run `cenb train` "
+                                       "to rebuild it.") from exc
+        if header.get("format") != FORMAT:
+            raise ModelNotTrainedError(f"{path} has format {header.get('format')!r}, expected "
+                                       f"{FORMAT!r}: run `cenb train`.")
+        if header.get("challenge_keys") != list(CHALLENGE_KEYS) or \
+                header.get("stakeholder_keys") != list(STAKEHOLDER_KEYS):
+            raise ModelNotTrainedError(f"{path} was trained on other taxonomy keys: run "
+                                       "`cenb train`.")
+        arr_path = models_dir / header["arrays_file"]
+        if not arr_path.exists() or _sha256(arr_path) != header.get("arrays_sha256"):
+            raise ModelNotTrainedError(f"{arr_path} is missing or does not match {path}: run "
+                                       "`cenb train`.")
+        with np.load(arr_path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        if header["embed_model"] != settings.embed.model:
+            raise ModelNotTrainedError(
+                f"The model was trained on embeddings of {header['embed_model']!r} but "
+                f"params.yaml asks for {settings.embed.model!r}: run `cenb train`.")
+        cfg = ClassifySettings(**header["classify_settings"])
+        return cls(
+            challenge=ChallengeModel.from_arrays(arrays, header["challenge"]),
+            stakeholder=StakeholderModel.from_arrays(arrays),
+            cfg=cfg,
+            abstain_threshold=float(header["abstain_threshold"]),
+            option_min_substantive=float(header.get("option_min_substantive", 0.0)),
+            lexicon={p: tuple(k) for p, k in header["actor_lexicon"].items()},
+            embed_model=header["embed_model"],
+            header=header,
+            embedder=Embedder(settings),
+        )
+
+    # -- prediction -----------------------------------------------------------------------------
+    def _rules(self) -> RuleEngine:
+        if self.rules is None:
+            self.rules = RuleEngine(self.lexicon)
+        return self.rules
+
+    def inputs(self, texts: Sequence[str], headings: Sequence[str | None] | None,
+               progress: bool = False) -> tuple[Inputs, list[RuleResult]]:
+        assert self.embedder is not None
+        text_emb = self.embedder.encode(list(texts), progress=progress)
+        if headings is None:
+            head_emb = np.zeros_like(text_emb)
+        else:
+            hs = [h if isinstance(h, str) else "" for h in headings]
+            head_emb = self.embedder.encode(hs)
+        rule_res = self._rules().analyse_many(list(texts))
+        feats = (np.array([r.features() for r in rule_res], dtype=np.float64)
+                 if rule_res else np.zeros((0, N_RULE_FEATURES)))
+        return Inputs(text_emb, head_emb, feats), rule_res
+
+    def predict(self, texts: Sequence[str], headings: Sequence[str | None] | None = None,
+                progress: bool = False) -> list[Prediction]:
+        if not texts:
+            return []
+        inp, rule_res = self.inputs(texts, headings, progress)
+        return self.predict_inputs(inp, rule_res)
+
+    def predict_inputs(self, inp: Inputs, rule_res: Sequence[RuleResult]) -> list[Prediction]:
+        F = challenge_features(inp, self.cfg)
+        label_scores = self.challenge.label_scores(F, inp.text)
+        p_sub = self.challenge.p_substantive(F)
+        chosen = self.challenge.decide(label_scores, p_sub, self.cfg, self.abstain_threshold)
+        joint = label_scores * p_sub[:, None]
+        st_scores = self.stakeholder.scores(inp.text, inp.rule_features)
+        st_chosen = self.stakeholder.decide(st_scores)
+        out: list[Prediction] = []
+        for i, rr in enumerate(rule_res):
+            is_option = rr.is_policy_option and p_sub[i] >= self.option_min_substantive
+            out.append(Prediction(
+                challenges=chosen[i],
+                challenge_scores={k: float(np.clip(joint[i, j], 0, 1))
+                                  for j, k in enumerate(CHALLENGE_KEYS)},
+                stakeholders=st_chosen[i],
+                stakeholder_scores={k: float(np.clip(st_scores[i, j], 0, 1))
+                                    for j, k in enumerate(STAKEHOLDER_KEYS)},
+                is_policy_option=bool(is_option),
+                extra={
+                    "p_substantive": float(p_sub[i]),
+                    "option_sentences": [
+                        {"text": o.text, "start": o.start, "end": o.end, "cue": o.cue,
+                         "addressees": list(o.addressees)} for o in rr.options
+                    ] if is_option else [],
+                    "rule_roles": sorted(rr.role_hits, key=STAKEHOLDER_KEYS.index),
+                },
+            ))
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        return {"trained_at": self.header.get("trained_at"), "rows": self.header.get("rows"),
+                "embed_model": self.embed_model}

@@ -1,0 +1,459 @@
+"""spaCy rules shared by the policy-option detector and the stakeholder-role classifier.
+
+One parse per paragraph yields, per sentence:
+- whether it proposes a course of action (a deontic/modal construction with an addressee, an
+  explicit recommendation, a good-practice or need statement, an imperative), and
+- the actors it gives the role to: the subject of the deontic verb ("operators must ..."), the
+  passive subject ("vendors are encouraged to ..."), the object of "we call on / urge /
+  encourage X to ...", the complement of "it falls to X", "the onus is on X", "there is a need
+  for X to ...", "it is good practice for X to ...", "X have a duty to ...".
+Actors are mapped to stakeholder keys through the `actors` lexicon of labels/taxonomy.yaml.
+
+Spanish and French sentences (which the English parser does not serve) are checked with a few
+regular expressions for deontic forms ("deberían", "se recomienda", "devraient", "il convient
+de"...).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from pipeline.taxonomy_keys import STAKEHOLDER_KEYS
+
+STRONG_MODALS = {"should", "must", "shall", "ought", "need", "needs", "have", "has", "had"}
+WEAK_MODALS = {"could", "can", "may", "might", "would", "will"}
+# "X are encouraged / expected / urged ... to"
+PASSIVE_DEONTIC = {"encourage", "expect", "urge", "invite", "require", "oblige", "obligate",
+                   "advise", "call", "ask", "request", "mandate", "force", "compel", "task",
+                   "empower", "entrust", "recommend", "called", "bind", "duty-bind"}
+# "we recommend / propose / urge ..."
+RECOMMEND_VERBS = {"recommend", "propose", "suggest", "urge", "advocate", "encourage", "invite",
+                   "call", "ask", "request", "support", "favour", "favor", "endorse", "insist",
+                   "appeal", "implore", "exhort", "stress", "emphasise", "emphasize",
+                   "underline", "reiterate", "welcome", "believe", "consider", "think"}
+STRONG_RECOMMEND = {"recommend", "propose", "suggest", "urge", "advocate", "call", "appeal",
+                    "implore", "exhort", "insist", "request"}
+OBJECT_CONTROL = {"urge", "encourage", "invite", "call", "ask", "request", "require", "enable",
+                  "help", "allow", "empower", "oblige", "force", "compel", "push", "incentivise",
+                  "incentivize", "mandate", "press", "challenge", "task", "support", "assist",
+                  "persuade", "motivate"}
+DUTY_NOUNS = {"duty", "responsibility", "obligation", "role", "mandate", "task", "onus",
+              "part", "job", "burden"}
+IMPORTANCE_ADJ = {"good", "best", "important", "essential", "crucial", "necessary", "vital",
+                  "advisable", "recommended", "imperative", "critical", "key", "urgent",
+                  "desirable", "sensible", "wise", "useful", "helpful", "paramount",
+                  "fundamental", "indispensable", "time", "high", "preferable", "appropriate",
+                  "prudent", "incumbent", "needed", "required"}
+# Imperatives that are not courses of action (letters, documents, navigation).
+NON_OPTION_IMPERATIVES = {"see", "find", "note", "thank", "contact", "read", "visit", "click",
+                          "refer", "let", "please", "feel", "do", "check", "look", "go",
+                          "email", "write", "call", "download", "consult", "cf", "compare",
+                          "imagine", "consider", "take", "keep", "say", "remember", "welcome",
+                          "forgive", "excuse", "allow", "attach", "include", "enclose"}
+NON_OPTION_VERBS = {"thank", "acknowledge", "note", "read", "refer", "cite", "contact",
+                    "send", "submit", "address", "direct", "sign", "attach", "apologise",
+                    "apologize", "wish", "like", "love", "appreciate", "congratulate",
+                    "welcome", "find", "reply", "respond", "forward", "email", "see"}
+ALL_STAKEHOLDER_PHRASES = ("all stakeholders", "all stakeholder groups", "every stakeholder",
+                           "each stakeholder", "all the stakeholders", "all actors",
+                           "all parties", "all relevant stakeholders", "every actor",
+                           "all stakeholder communities", "each stakeholder group",
+                           "each stakeholder community", "all sectors", "every sector",
+                           "all the actors", "all concerned stakeholders",
+                           "stakeholders of all kinds", "all interested parties")
+
+_RE_EXPLICIT = re.compile(
+    r"\b(?:we|i|the \w+ |our (?:organi[sz]ation|association|ministry|company|network|group)) "
+    r"(?:would |therefore |also |further |strongly |firmly |respectfully |hereby |kindly )*"
+    r"(?:recommend|propose|suggest|urge|call (?:on|upon|for)|advocate|appeal|encourage|invite)",
+    re.I)
+_RE_RECO_NOUN = re.compile(
+    r"\b(?:our|my|the|a|one|another|first|second|third|main|key|final|further) "
+    r"(?:\w+ )?(?:recommendation|proposal|suggestion|request|ask|call)s? (?:is|are|would be|"
+    r"here is|:)|^\s*(?:recommendations?|proposals?|policy options?|suggestions?)\s*[:\-–]",
+    re.I)
+_RE_GOOD_PRACTICE = re.compile(
+    r"\b(?:it is|it's|it would be|it remains|this is|that is) (?:\w+ ){0,2}"
+    r"(?:good|best|common|sound|recommended|accepted) practi[cs]e\b|"
+    r"\b(?:good|best) practi[cs]e (?:is|would be|requires|dictates) (?:to|that|for)\b|"
+    r"\bit (?:is|would be|remains|will be) (?:\w+ )?(?:important|essential|crucial|necessary|"
+    r"vital|advisable|imperative|critical|key|urgent|desirable|paramount|fundamental|"
+    r"indispensable|time|high time|preferable|appropriate|prudent|incumbent upon|"
+    r"incumbent on) (?:for [\w ,'-]+ )?(?:to|that)\b|"
+    r"\bthere (?:is|remains|exists) (?:a |an )?(?:\w+ )?(?:need|necessity|call|case) "
+    r"(?:for [\w ,'-]+? )?(?:to|that)\b|"
+    r"\b(?:it|responsibility) falls (?:to|on|upon)\b|\bthe onus (?:is|lies|falls|rests) "
+    r"(?:on|upon|with)\b|\b(?:is|are) responsible for (?:ensuring|making sure|"
+    r"protecting|providing|securing)\b|\bit is up to\b|\bneeds? to be (?:done|addressed|"
+    r"tackled|established|developed|promoted|strengthened|put in place|adopted)\b|"
+    r"\b(?:is|are) (?:strongly |also |therefore )?(?:encouraged|expected|urged|invited|"
+    r"required|obliged|advised|called upon|called on|asked) to\b|"
+    r"\b(?:have|has|bear|bears) (?:a |an |the )?(?:\w+ )?(?:duty|responsibility|obligation|"
+    r"role) (?:to|in|of)\b",
+    re.I)
+_RE_ES = re.compile(
+    r"\b(?:deber[íi]an?|deber[áa]n?|debe(?:n|r[íi]amos)?|se recomienda|recomendamos|"
+    r"proponemos|sugerimos|instamos|exhortamos|es (?:necesario|fundamental|esencial|"
+    r"importante|imprescindible|recomendable|conveniente|indispensable) (?:que|\w+r)\b|"
+    r"hay que|tienen que|tiene que|se debe(?:r[íi]a)?n?|es preciso|resulta (?:necesario|"
+    r"fundamental)|buena pr[áa]ctica)\b", re.I)
+_RE_FR = re.compile(
+    r"\b(?:devrai(?:en)?t|devraient|doi(?:ven)?t|devront|il convient de|nous recommandons|"
+    r"recommandons|nous proposons|proposons|nous appelons|appelons|nous invitons|"
+    r"nous exhortons|il est (?:n[ée]cessaire|essentiel|important|indispensable|"
+    r"recommand[ée]|urgent|crucial|primordial) (?:de|que|d')|il faut|il faudrait|"
+    r"bonne pratique|sont (?:encourag[ée]s|invit[ée]s|appel[ée]s) [àa])", re.I)
+_RE_QUESTION = re.compile(r"\?\s*[\"'”’)]*\s*$")
+_RE_BULLET = re.compile(r"^\s*(?:[-–—•*·▪●○◦]|\(?\d{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])\s*")
+
+
+@dataclass(frozen=True)
+class OptionSentence:
+    """A sentence of a paragraph that proposes a course of action."""
+
+    text: str
+    start: int                 # character offsets into the paragraph text
+    end: int
+    cue: str                   # which rule fired (for debugging and the report)
+    addressees: tuple[str, ...] = ()   # stakeholder keys the sentence gives the role to
+
+
+@dataclass
+class RuleResult:
+    """Everything the rules found in one paragraph."""
+
+    options: list[OptionSentence] = field(default_factory=list)
+    # stakeholder key -> number of sentences that give it a role (subject of a deontic...)
+    role_hits: dict[str, int] = field(default_factory=dict)
+    # stakeholder key -> number of times a lexicon actor is mentioned anywhere
+    mentions: dict[str, int] = field(default_factory=dict)
+    n_sentences: int = 0
+
+    @property
+    def is_policy_option(self) -> bool:
+        return bool(self.options)
+
+    def features(self) -> list[float]:
+        """Per stakeholder key: [role hit, mention], plus two global values."""
+        out: list[float] = []
+        for k in STAKEHOLDER_KEYS:
+            out.append(1.0 if self.role_hits.get(k) else 0.0)
+            out.append(min(self.mentions.get(k, 0), 3) / 3.0)
+        out.append(1.0 if self.options else 0.0)
+        out.append(1.0 if any(o.addressees for o in self.options) else 0.0)
+        return out
+
+
+N_RULE_FEATURES = 2 * len(STAKEHOLDER_KEYS) + 2
+
+
+class ActorLexicon:
+    """Maps a noun phrase to stakeholder keys (longest matching suffix of the phrase wins)."""
+
+    def __init__(self, lexicon: dict[str, tuple[str, ...]]) -> None:
+        self.lexicon = {p.lower(): keys for p, keys in lexicon.items()}
+        self.max_words = max((len(p.split()) for p in self.lexicon), default=1)
+
+    def keys_for_words(self, words: Sequence[str]) -> tuple[str, ...]:
+        words = [w.lower() for w in words if w.strip()]
+        n = len(words)
+        # longest match anywhere in the phrase, preferring those that end at the head (last word)
+        for size in range(min(self.max_words, n), 0, -1):
+            for start in range(n - size, -1, -1):
+                phrase = " ".join(words[start:start + size])
+                if phrase in self.lexicon:
+                    return self.lexicon[phrase]
+        return ()
+
+    def keys_for_token(self, tok) -> tuple[str, ...]:
+        """Stakeholder keys for a subject/object token, from its noun phrase."""
+        if tok.lower_ in ("we", "i", "us", "you", "they", "it", "this", "that", "which",
+                          "who", "one", "he", "she"):
+            return ()
+        phrase = _np_words(tok)
+        text = " ".join(phrase).lower()
+        if any(p in text for p in ALL_STAKEHOLDER_PHRASES) or (
+                tok.lemma_.lower() in ("stakeholder", "actor", "party")
+                and any(c.lower_ in ("all", "every", "each") for c in tok.children)):
+            return tuple(STAKEHOLDER_KEYS)
+        keys = self.keys_for_words(phrase)
+        if keys:
+            return keys
+        # "the governments of the region", "operators of critical networks": head alone
+        return self.keys_for_words([tok.text])
+
+
+def _np_words(tok) -> list[str]:
+    """The modifiers left of a noun (compound, amod, nmod, poss) and the noun itself."""
+    left = [c for c in tok.lefts if c.dep_ in ("compound", "amod", "nmod", "npadvmod", "poss")]
+    words: list[str] = []
+    for c in left:
+        words.extend(t.text for t in c.subtree if not t.is_punct)
+    words.append(tok.text)
+    return words
+
+
+def _conjuncts(tok) -> list:
+    out = [tok]
+    for c in tok.conjuncts:
+        if c.pos_ in ("NOUN", "PROPN", "PRON"):
+            out.append(c)
+    return out
+
+
+def _has_child(tok, deps: Iterable[str]):
+    deps = set(deps)
+    return [c for c in tok.children if c.dep_ in deps]
+
+
+class RuleEngine:
+    """Runs the rules over paragraphs with the shared spaCy pipeline."""
+
+    def __init__(self, lexicon: dict[str, tuple[str, ...]], nlp=None) -> None:
+        self.actors = ActorLexicon(lexicon)
+        self._nlp = nlp
+
+    @property
+    def nlp(self):
+        if self._nlp is None:
+            from pipeline.nlp import load_nlp
+
+            self._nlp = load_nlp()
+        return self._nlp
+
+    # -- public -------------------------------------------------------------------------------
+    def analyse(self, text: str) -> RuleResult:
+        return self.analyse_many([text])[0]
+
+    def analyse_many(self, texts: Sequence[str], batch_size: int = 64) -> list[RuleResult]:
+        clipped = [t[:20000] for t in texts]   # the parser's cost is linear; cap pathological rows
+        return [self._analyse_doc(doc) for doc in self.nlp.pipe(clipped, batch_size=batch_size)]
+
+    # -- per sentence -------------------------------------------------------------------------
+    def _analyse_doc(self, doc) -> RuleResult:
+        res = RuleResult()
+        for sent in doc.sents:
+            res.n_sentences += 1
+            s_text = sent.text.strip()
+            if not s_text:
+                continue
+            self._mentions(sent, res.mentions)
+            cue, actors = self._option(sent)
+            for key in actors:
+                res.role_hits[key] = res.role_hits.get(key, 0) + 1
+            if cue:
+                start = sent.start_char + (len(sent.text) - len(sent.text.lstrip()))
+                res.options.append(OptionSentence(text=s_text, start=start,
+                                                  end=start + len(s_text), cue=cue,
+                                                  addressees=tuple(sorted(
+                                                      actors, key=STAKEHOLDER_KEYS.index))))
+        return res
+
+    def _mentions(self, sent, counts: dict[str, int]) -> None:
+        for tok in sent:
+            if tok.pos_ in ("NOUN", "PROPN") and tok.dep_ not in ("compound", "amod"):
+                for key in self.actors.keys_for_token(tok):
+                    counts[key] = counts.get(key, 0) + 1
+
+    def _option(self, sent) -> tuple[str | None, set[str]]:
+        """(cue or None, stakeholder keys given a role) for one sentence."""
+        text = sent.text.strip()
+        actors: set[str] = set()
+        if _RE_QUESTION.search(text):
+            return None, actors
+        cue: str | None = None
+        body = _RE_BULLET.sub("", text)
+
+        for tok in sent:
+            # 1. modal / semi-modal with its verb: "X should V", "X need to V", "X have to V"
+            if tok.dep_ in ("aux", "auxpass") and tok.tag_ == "MD" or (
+                    tok.lemma_ in ("need", "have", "ought") and tok.dep_ == "ROOT"
+                    and any(c.dep_ == "xcomp" for c in tok.children)):
+                verb = tok.head if tok.dep_ in ("aux", "auxpass") else tok
+                modal = tok.lower_
+                strong = modal in STRONG_MODALS or tok.lemma_ in ("need", "have", "ought",
+                                                                  "shall", "must", "should")
+                subj = _has_child(verb, ("nsubj", "nsubjpass", "expl"))
+                if verb.lemma_ in NON_OPTION_VERBS and not any(
+                        self.actors.keys_for_token(s) for s in subj):
+                    continue
+                if any(n.dep_ == "neg" for n in verb.children) and modal in WEAK_MODALS:
+                    continue
+                if tok.dep_ == "aux" and tok.lemma_ in ("have", "need") and verb.tag_ == "VBN":
+                    continue            # "have been", perfect tense
+                if modal in ("will", "would") and not subj:
+                    continue
+                subj_keys: set[str] = set()
+                for s in subj:
+                    for c in _conjuncts(s):
+                        subj_keys.update(self.actors.keys_for_token(c))
+                if strong:
+                    # "the possibility must not be excluded" is rare; deontic by default, but
+                    # not "must have been" or epistemic "must be the case".
+                    if verb.lemma_ == "be" and any(c.lower_ in ("case", "true", "likely")
+                                                   for c in verb.children):
+                        continue
+                    if self._is_we_describing(subj, verb):
+                        continue
+                    cue = cue or f"modal:{modal}"
+                    actors |= subj_keys
+                elif subj_keys and verb.lemma_ not in ("be",) and tok.dep_ == "aux" and \
+                        modal in ("could", "can", "might", "may", "would"):
+                    # weak modal with an actor as subject: "civil society could monitor..."
+                    cue = cue or f"modal:{modal}+actor"
+                    actors |= subj_keys
+
+            # 2. "X are encouraged/expected/urged to V"
+            if tok.dep_ == "ROOT" or tok.dep_ in ("conj", "ccomp", "xcomp"):
+                if tok.lemma_ in PASSIVE_DEONTIC and tok.tag_ == "VBN" and \
+                        _has_child(tok, ("auxpass",)):
+                    if any(c.dep_ == "xcomp" or (c.dep_ in ("prep",) and c.lower_ == "to")
+                           for c in tok.children) or tok.lemma_ in ("require", "oblige"):
+                        cue = cue or f"passive:{tok.lemma_}"
+                        for s in _has_child(tok, ("nsubjpass",)):
+                            for c in _conjuncts(s):
+                                actors.update(self.actors.keys_for_token(c))
+
+            # 3. "we recommend that X ...", "we call on X to ...", "we urge X to ..."
+            if tok.pos_ == "VERB" and tok.lemma_ in RECOMMEND_VERBS:
+                subj = _has_child(tok, ("nsubj",))
+                first_person = any(s.lower_ in ("we", "i") for s in subj) or any(
+                    s.lemma_.lower() in ("organisation", "organization", "ministry", "company",
+                                         "association", "network", "group", "report",
+                                         "paper", "contribution", "submission")
+                    for s in subj)
+                if first_person and (tok.lemma_ in STRONG_RECOMMEND or any(
+                        c.dep_ in ("ccomp", "xcomp") for c in tok.children)):
+                    if tok.lemma_ in STRONG_RECOMMEND or tok.lemma_ in OBJECT_CONTROL:
+                        cue = cue or f"recommend:{tok.lemma_}"
+                    for c in tok.children:
+                        if c.dep_ in ("dobj",) and tok.lemma_ in OBJECT_CONTROL:
+                            for cc in _conjuncts(c):
+                                actors.update(self.actors.keys_for_token(cc))
+                        if c.dep_ in ("prep", "prt") and c.lower_ in ("on", "upon"):
+                            for obj in _has_child(c, ("pobj",)):
+                                for cc in _conjuncts(obj):
+                                    actors.update(self.actors.keys_for_token(cc))
+                            # "call on" parsed as particle: object is the verb's dobj
+                        if c.dep_ == "ccomp":
+                            for s in _has_child(c, ("nsubj", "nsubjpass")):
+                                for cc in _conjuncts(s):
+                                    actors.update(self.actors.keys_for_token(cc))
+                            if c.tag_ in ("VB", "VBP") and not _has_child(c, ("aux",)):
+                                cue = cue or f"recommend:{tok.lemma_}"
+
+            # 4. object control anywhere: "by encouraging academia to play a role"
+            if tok.lemma_ in OBJECT_CONTROL and tok.pos_ == "VERB":
+                for c in _has_child(tok, ("dobj",)):
+                    if any(x.dep_ == "xcomp" for x in tok.children):
+                        for cc in _conjuncts(c):
+                            keys = self.actors.keys_for_token(cc)
+                            if keys and cue:
+                                actors.update(keys)
+
+            # 5. "for X to V" after need / practice / important / responsibility
+            if tok.dep_ == "nsubj" and tok.head.dep_ in ("advcl", "relcl", "acl", "ccomp",
+                                                        "xcomp") and any(
+                    c.dep_ == "mark" and c.lower_ == "for" for c in tok.head.children):
+                anchor = tok.head.head
+                if anchor.lemma_ in IMPORTANCE_ADJ | DUTY_NOUNS | {"need", "practice", "be",
+                                                                    "time", "necessity"}:
+                    if _RE_GOOD_PRACTICE.search(text) or anchor.lemma_ in DUTY_NOUNS | {
+                            "need", "practice"}:
+                        cue = cue or "for-to"
+                        for cc in _conjuncts(tok):
+                            actors.update(self.actors.keys_for_token(cc))
+
+            # 6. "it falls to X", "the onus is on X", "it is up to X"
+            if tok.dep_ == "pobj" and tok.head.lower_ in ("to", "on", "upon", "with") and (
+                    tok.head.head.lemma_ in ("fall", "lie", "rest", "be", "up")):
+                if re.search(r"\b(falls?|onus|lies|rests|up)\b", text, re.I) and \
+                        _RE_GOOD_PRACTICE.search(text):
+                    cue = cue or "falls-to"
+                    for cc in _conjuncts(tok):
+                        actors.update(self.actors.keys_for_token(cc))
+
+            # 7. "X have a duty / responsibility / role to ...", "X play a key role in ..."
+            if tok.lemma_ in DUTY_NOUNS and tok.dep_ in ("dobj", "attr") and \
+                    tok.head.lemma_ in ("have", "bear", "play", "take", "assume", "carry"):
+                if tok.head.lemma_ in ("have", "bear", "assume", "carry") or any(
+                        c.lemma_ in ("key", "important", "central", "crucial", "critical",
+                                     "vital", "leading", "active", "big", "bigger",
+                                     "greater", "major", "significant", "essential")
+                        for c in tok.children):
+                    subj = _has_child(tok.head, ("nsubj",))
+                    keys = set()
+                    for s in subj:
+                        for cc in _conjuncts(s):
+                            keys.update(self.actors.keys_for_token(cc))
+                    if keys and tok.head.tag_ != "VBD":
+                        cue = cue or f"duty:{tok.lemma_}"
+                        actors |= keys
+
+        # 8. explicit phrases (regex), good practice / need statements
+        if cue is None and _RE_EXPLICIT.search(text):
+            cue = "explicit"
+        if cue is None and _RE_RECO_NOUN.search(text):
+            cue = "recommendation-noun"
+        if cue is None and _RE_GOOD_PRACTICE.search(text):
+            cue = "good-practice"
+        # 9. imperative: first word a base-form verb with no subject ("Establish a CERT ...")
+        if cue is None:
+            cue = self._imperative(sent, body)
+        # 10. Spanish / French deontic forms
+        if cue is None and (_RE_ES.search(text) or _RE_FR.search(text)):
+            cue = "es/fr"
+        if cue is None:
+            return None, actors
+        return cue, actors
+
+    @staticmethod
+    def _is_we_describing(subj, verb) -> bool:
+        """'We must thank...' / 'we have to say' are not options."""
+        return bool(subj) and all(s.lower_ in ("we", "i") for s in subj) and \
+            verb.lemma_ in NON_OPTION_VERBS | {"say", "admit", "confess", "mention", "stress"}
+
+    @staticmethod
+    def _imperative(sent, body: str) -> str | None:
+        toks = [t for t in sent if not (t.is_punct or t.is_space or _RE_BULLET.fullmatch(
+            t.text + " ") or t.like_num)]
+        if len(toks) < 3:
+            return None
+        first = toks[0]
+        if first.lower_ in NON_OPTION_IMPERATIVES or first.lemma_.lower() in NON_OPTION_IMPERATIVES:
+            return None
+        if first.tag_ == "VB" and first.dep_ in ("ROOT", "conj") and not _has_child(
+                first, ("nsubj", "nsubjpass", "aux", "auxpass")) and first.text[:1].isupper():
+            return "imperative"
+        # the tagger often reads a capitalised imperative as a noun or proper noun
+        if first.text[:1].isupper() and first.lower_ in IMPERATIVE_VERBS and \
+                first.dep_ in ("ROOT", "nsubj", "compound", "amod") and \
+                not _has_child(first, ("nsubj", "nsubjpass", "aux", "auxpass")) and \
+                not (first.tag_.startswith("VB") and first.tag_ != "VB"):
+            return "imperative"
+        return None
+
+
+# Verbs that commonly open an imperative recommendation bullet.
+IMPERATIVE_VERBS = {
+    "establish", "create", "develop", "adopt", "implement", "ensure", "promote", "strengthen",
+    "support", "encourage", "build", "invest", "fund", "train", "require", "introduce", "set",
+    "make", "provide", "improve", "increase", "raise", "foster", "facilitate", "enhance",
+    "harmonise", "harmonize", "review", "update", "deploy", "enforce", "protect", "publish",
+    "share", "designate", "mandate", "prioritise", "prioritize", "include", "integrate",
+    "engage", "involve", "enable", "expand", "extend", "reform", "amend", "limit", "restrict",
+    "ban", "prohibit", "abolish", "repeal", "incentivise", "incentivize", "encrypt", "audit",
+    "monitor", "assess", "evaluate", "conduct", "organise", "organize", "launch", "use",
+    "apply", "avoid", "stop", "end", "start", "begin", "commit", "join", "ratify", "sign",
+    "recognise", "recognize", "treat", "regulate", "clarify", "define", "guarantee", "offer",
+    "allocate", "dedicate", "cooperate", "collaborate", "coordinate", "work", "partner",
+    "mainstream", "institutionalise", "institutionalize", "embed", "empower", "equip",
+    "educate", "inform", "report", "test", "patch", "replace", "upgrade", "separate",
+    "segment", "disable", "enable", "change", "remove", "hold", "give", "put", "bring",
+    "support", "consult", "listen", "respect", "uphold", "refrain", "resist", "reject",
+    "demand", "insist", "measure", "collect", "document", "map", "identify", "benchmark",
+    "certify", "label", "procure", "purchase", "buy", "subsidise", "subsidize", "reward",
+    "recruit", "hire", "mentor", "welcome", "open", "close", "secure", "harden", "back",
+}

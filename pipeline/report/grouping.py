@@ -1,0 +1,324 @@
+"""Group policy-option sentences that propose the same thing, per challenge area.
+
+Candidates: the option sentences (policy_option.find_option_sentences) of every paragraph
+labelled as a policy option, once for each challenge area the paragraph is labelled with.
+Within one area, sentences are clustered by the cosine similarity of their embeddings with
+average linkage: two clusters merge while the mean similarity between their members is at least
+`report.group_threshold`. Average linkage avoids the chaining of single linkage (A~B, B~C, A≁C
+ending up in one group) while tolerating the loose paraphrase that complete linkage splits.
+
+Determinism: candidates are sorted by (file, paragraph, offset) before clustering, similarities
+are rounded to 1e-6 (so float noise of a re-encode cannot flip a merge), and ties inside scipy's
+nearest-neighbour chain follow that fixed order.
+
+Stable ids: a group's id is derived from its anchor, the member whose key (paragraph id +
+sentence hash) sorts first, and its area. It does not depend on run order or on counters; it
+stays the same across runs as long as the anchor sentence stays in the group.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from pipeline.report.model import ClassifiedParagraph
+from pipeline.report.quotes import Quote, QuoteBook
+from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
+
+log = logging.getLogger(__name__)
+
+Encoder = Callable[[list[str]], np.ndarray]
+SentenceFinder = Callable[[str], Sequence[Any]]
+
+
+@dataclass(frozen=True)
+class OptionCandidate:
+    challenge: str
+    quote: Quote
+    addressees: tuple[str, ...]
+    cp: ClassifiedParagraph = field(compare=False, repr=False)
+
+    @property
+    def paragraph_id(self) -> str:
+        return self.quote.paragraph_id
+
+    @property
+    def key(self) -> str:
+        """paragraph id + sentence hash: independent of offsets and of run order."""
+        digest = hashlib.sha1(self.quote.text.encode("utf-8")).hexdigest()[:10]
+        return f"{self.quote.paragraph_id}:{digest}"
+
+    @property
+    def order(self) -> tuple[str, int, int, str]:
+        q = self.quote
+        return (q.source_file, q.paragraph, q.para_start, q.paragraph_id)
+
+
+@dataclass
+class OptionGroup:
+    group_id: str
+    challenge: str
+    members: list[OptionCandidate]
+    representative: OptionCandidate
+    cohesion: float
+    confidence: float
+    merged_from: list[str] = field(default_factory=list)
+
+    @property
+    def support(self) -> int:
+        """Number of distinct contributions (files) behind the group."""
+        return len({m.quote.source_file for m in self.members})
+
+    @property
+    def contributors(self) -> list[str]:
+        return sorted({m.quote.contributor for m in self.members}, key=str.casefold)
+
+    @property
+    def stakeholder_groups(self) -> list[str]:
+        groups = {m.cp.para.stakeholder_group for m in self.members if m.cp.para.stakeholder_group}
+        return sorted(groups, key=str.casefold)
+
+    @property
+    def roles(self) -> list[str]:
+        found: set[str] = set()
+        for m in self.members:
+            found.update(a for a in m.addressees if a in STAKEHOLDER_KEYS)
+            found.update(s for s in m.cp.stakeholders if s in STAKEHOLDER_KEYS)
+        return [k for k in STAKEHOLDER_KEYS if k in found]
+
+    @property
+    def paragraph_ids(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for m in self.members:
+            seen.setdefault(m.paragraph_id, None)
+        return list(seen)
+
+    @property
+    def confirmed_count(self) -> int:
+        return len({m.paragraph_id for m in self.members if m.cp.confirmed is not None})
+
+    @property
+    def quotes(self) -> list[Quote]:
+        """One quote per member, representative first, then by contributor and location."""
+        rest = sorted((m for m in self.members if m is not self.representative),
+                      key=lambda m: (m.quote.contributor.casefold(),) + m.order)
+        return [self.representative.quote] + [m.quote for m in rest]
+
+
+@dataclass
+class GroupingResult:
+    groups: list[OptionGroup]
+    candidates: list[OptionCandidate]
+    paragraph_group: dict[str, str]   # paragraph_id -> option_group of paragraphs.jsonl
+    threshold: float
+
+    def by_challenge(self) -> dict[str, list[OptionGroup]]:
+        out: dict[str, list[OptionGroup]] = {k: [] for k in CHALLENGE_KEYS}
+        for g in self.groups:
+            out[g.challenge].append(g)
+        return out
+
+    def group(self, group_id: str) -> OptionGroup | None:
+        for g in self.groups:
+            if g.group_id == group_id:
+                return g
+        return None
+
+
+def _field(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def default_sentence_finder() -> SentenceFinder:
+    from pipeline.classify.policy_option import find_option_sentences
+
+    return find_option_sentences
+
+
+def option_sentences_of(cp: ClassifiedParagraph, find_sentences: SentenceFinder) -> list[Any]:
+    """The paragraph's option sentences: those the classifier already found (Prediction.extra
+    "option_sentences"), else what the sentence finder finds in its text now."""
+    known = cp.prediction.extra.get("option_sentences") if cp.prediction.extra else None
+    if known:
+        return list(known)
+    return list(find_sentences(cp.text) or [])
+
+
+def collect_candidates(
+    paragraphs: Iterable[ClassifiedParagraph],
+    quotes: QuoteBook,
+    find_sentences: SentenceFinder,
+    min_chars: int = 30,
+) -> list[OptionCandidate]:
+    """Option sentences of the policy-option paragraphs, one candidate per (sentence, area).
+
+    A paragraph the classifier calls a policy option but in which the sentence finder locates no
+    option sentence contributes its whole text (it still quotes verbatim).
+    """
+    out: list[OptionCandidate] = []
+    for cp in sorted(paragraphs, key=ClassifiedParagraph.sort_key):
+        challenges = [c for c in CHALLENGE_KEYS if c in cp.challenges]
+        if not cp.is_policy_option or not challenges:
+            continue
+        found = option_sentences_of(cp, find_sentences)
+        spans: list[tuple[int, int, str | None, tuple[str, ...]]] = []
+        for s in found:
+            start, end = int(_field(s, "start")), int(_field(s, "end"))
+            addressees = tuple(str(a) for a in (_field(s, "addressees") or ()))
+            sentence = _field(s, "sentence")
+            if sentence is None:
+                sentence = _field(s, "text")
+            spans.append((start, end, sentence, addressees))
+        if not spans:
+            spans.append((0, len(cp.text), None, ()))
+        seen: set[tuple[int, int]] = set()
+        for start, end, sentence, addressees in sorted(spans, key=lambda t: (t[0], t[1])):
+            quote = quotes.make(cp.para, start, end, expected=sentence)
+            if quote is None or (quote.para_start, quote.para_end) in seen:
+                continue
+            seen.add((quote.para_start, quote.para_end))
+            if len(quote.text) < min_chars:
+                continue
+            for challenge in challenges:
+                out.append(OptionCandidate(challenge, quote, addressees, cp))
+    return out
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float64)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return vectors / norms
+
+
+def similarity_matrix(vectors: np.ndarray) -> np.ndarray:
+    unit = _normalise(vectors)
+    sim = np.clip(unit @ unit.T, -1.0, 1.0)
+    return np.round(sim, 6)
+
+
+def cluster_indices(sim: np.ndarray, threshold: float) -> list[list[int]]:
+    """Average-linkage clusters of a similarity matrix; each cluster's indices ascending,
+    clusters ordered by their first index (a fixed order for a fixed input order)."""
+    n = sim.shape[0]
+    if n == 0:
+        return []
+    if n == 1:
+        return [[0]]
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    dist = np.clip(1.0 - sim, 0.0, 2.0)
+    np.fill_diagonal(dist, 0.0)
+    dist = (dist + dist.T) / 2.0
+    tree = linkage(squareform(dist, checks=False), method="average")
+    # merge while mean similarity >= threshold, i.e. mean distance <= 1 - threshold
+    labels = fcluster(tree, t=(1.0 - threshold) + 1e-9, criterion="distance")
+    clusters: dict[int, list[int]] = defaultdict(list)
+    for index, label in enumerate(labels):
+        clusters[int(label)].append(index)
+    return sorted(clusters.values(), key=lambda c: c[0])
+
+
+def make_group_id(challenge: str, member_keys: Iterable[str]) -> str:
+    anchor = min(member_keys)
+    return "g-" + hashlib.sha1(f"{challenge}\x1f{anchor}".encode("utf-8")).hexdigest()[:10]
+
+
+def _summarise(group_id: str, challenge: str, members: list[OptionCandidate],
+               sim: np.ndarray, index_of: dict[str, int]) -> OptionGroup:
+    members = sorted(members, key=lambda m: m.order)
+    idx = [index_of[m.key] for m in members]
+    sub = sim[np.ix_(idx, idx)]
+    if len(members) == 1:
+        medoid, cohesion = 0, 1.0
+    else:
+        totals = sub.sum(axis=1) - np.diag(sub)
+        best = totals.max()
+        # medoid; ties -> the earliest member in (file, paragraph, offset) order
+        medoid = int(np.flatnonzero(np.isclose(totals, best, atol=1e-9))[0])
+        cohesion = float(totals[medoid] / (len(members) - 1))
+    scores = [m.cp.challenge_score(challenge) * m.cp.option_score for m in members]
+    confidence = float(np.mean(scores)) * max(cohesion, 0.0)
+    return OptionGroup(group_id=group_id, challenge=challenge, members=members,
+                       representative=members[medoid], cohesion=round(cohesion, 4),
+                       confidence=round(confidence, 4))
+
+
+def group_options(
+    candidates: Sequence[OptionCandidate],
+    encode: Encoder,
+    threshold: float,
+) -> GroupingResult:
+    """Cluster candidates per area; apply reviewers' confirmed merges; summarise each group."""
+    ordered = sorted(candidates, key=lambda c: (CHALLENGE_KEYS.index(c.challenge),) + c.order)
+    texts = sorted({c.quote.text for c in ordered})
+    vectors = np.asarray(encode(texts)) if texts else np.zeros((0, 1))
+    vector_of = {t: vectors[i] for i, t in enumerate(texts)}
+
+    by_challenge: dict[str, list[OptionCandidate]] = defaultdict(list)
+    for c in ordered:
+        by_challenge[c.challenge].append(c)
+
+    groups: list[OptionGroup] = []
+    for challenge in CHALLENGE_KEYS:
+        cands = by_challenge.get(challenge, [])
+        if not cands:
+            continue
+        sim = similarity_matrix(np.stack([vector_of[c.quote.text] for c in cands]))
+        index_of = {c.key: i for i, c in enumerate(cands)}
+        clusters = [[cands[i] for i in cl] for cl in cluster_indices(sim, threshold)]
+        ids = [make_group_id(challenge, (m.key for m in cl)) for cl in clusters]
+        members_of: dict[str, list[OptionCandidate]] = dict(zip(ids, clusters))
+        merged_from: dict[str, list[str]] = defaultdict(list)
+        _apply_confirmed_merges(members_of, merged_from)
+        for gid, members in members_of.items():
+            if not members:
+                continue
+            group = _summarise(gid, challenge, members, sim, index_of)
+            group.merged_from = sorted(merged_from.get(gid, []))
+            groups.append(group)
+
+    groups.sort(key=lambda g: (CHALLENGE_KEYS.index(g.challenge), -g.support, -g.confidence,
+                               g.group_id))
+    return GroupingResult(groups=groups, candidates=list(ordered),
+                          paragraph_group=_paragraph_groups(groups), threshold=threshold)
+
+
+def _apply_confirmed_merges(members_of: dict[str, list[OptionCandidate]],
+                            merged_from: dict[str, list[str]]) -> None:
+    """Move the sentences of paragraphs a reviewer merged into group G (when G exists)."""
+    for gid in list(members_of):
+        keep: list[OptionCandidate] = []
+        for m in members_of[gid]:
+            target = m.cp.confirmed.merge_into if m.cp.confirmed is not None else None
+            if target and target != gid and target in members_of:
+                members_of[target].append(m)
+                if gid not in merged_from[target]:
+                    merged_from[target].append(gid)
+            else:
+                if target and target not in members_of and target != gid:
+                    log.info("merge target %s of %s is not a group of this run", target,
+                             m.paragraph_id)
+                keep.append(m)
+        members_of[gid] = keep
+
+
+def _paragraph_groups(groups: list[OptionGroup]) -> dict[str, str]:
+    """paragraph_id -> the group of its first option sentence (under its top-scoring area)."""
+    best: dict[str, tuple[tuple[int, float, int], str]] = {}
+    for g in groups:
+        for m in g.members:
+            rank = (m.quote.para_start, -m.cp.challenge_score(g.challenge),
+                    CHALLENGE_KEYS.index(g.challenge))
+            current = best.get(m.paragraph_id)
+            if current is None or rank < current[0]:
+                best[m.paragraph_id] = (rank, g.group_id)
+    return {pid: gid for pid, (_, gid) in sorted(best.items())}

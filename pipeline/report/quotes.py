@@ -1,0 +1,140 @@
+"""Verbatim, verified quotes.
+
+A quote is a span of one extracted paragraph, located twice: by its offsets inside the
+paragraph and, through the paragraph's own offsets (Paragraph.char_start/char_end), inside the
+document text (Document.text). It is shown only when both locations hold exactly the same
+characters; otherwise it is dropped, counted and logged. Nothing else makes a Quote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+from pipeline.records import Document, Paragraph
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Quote:
+    quote_id: str
+    paragraph_id: str
+    source_file: str
+    contributor: str
+    page: int | None
+    paragraph: int
+    text: str
+    para_start: int   # offsets inside Paragraph.text
+    para_end: int
+    doc_start: int    # offsets inside Document.text
+    doc_end: int
+
+    @property
+    def location(self) -> str:
+        """'file, p. 2, ¶ 5' — where a person finds it in the source."""
+        parts = [self.source_file]
+        if self.page is not None:
+            parts.append(f"p. {self.page}")
+        parts.append(f"¶ {self.paragraph}")
+        return ", ".join(parts)
+
+
+def quote_id(paragraph_id: str, text: str) -> str:
+    return "q-" + hashlib.sha1(f"{paragraph_id}\x1f{text}".encode("utf-8")).hexdigest()[:12]
+
+
+def paragraph_matches_document(para: Paragraph, doc: Document | None) -> bool:
+    """The paragraph's text is exactly Document.text at its offsets."""
+    if doc is None or doc.source_file != para.source_file:
+        return False
+    if not (0 <= para.char_start <= para.char_end <= len(doc.text)):
+        return False
+    return doc.text[para.char_start:para.char_end] == para.text
+
+
+def verify_quote(quote: Quote, para: Paragraph, doc: Document | None) -> bool:
+    """Both locations of the quote hold exactly its text (and it is not blank)."""
+    if not quote.text.strip() or quote.paragraph_id != para.paragraph_id:
+        return False
+    if quote.source_file != para.source_file or not paragraph_matches_document(para, doc):
+        return False
+    if not (0 <= quote.para_start < quote.para_end <= len(para.text)):
+        return False
+    if para.text[quote.para_start:quote.para_end] != quote.text:
+        return False
+    if quote.doc_start != para.char_start + quote.para_start or quote.doc_end != (
+        para.char_start + quote.para_end
+    ):
+        return False
+    assert doc is not None
+    return doc.text[quote.doc_start:quote.doc_end] == quote.text
+
+
+class QuoteBook:
+    """Makes verified quotes and keeps count of the ones that failed verification."""
+
+    def __init__(self, documents: dict[str, Document]) -> None:
+        self.documents = documents
+        self.dropped: Counter[str] = Counter()
+        self.made = 0
+
+    def _drop(self, reason: str, para: Paragraph, detail: str) -> None:
+        self.dropped[reason] += 1
+        log.warning("quote dropped (%s): %s ¶%s %s: %s", reason, para.source_file,
+                    para.paragraph, para.paragraph_id, detail)
+
+    @property
+    def dropped_total(self) -> int:
+        return sum(self.dropped.values())
+
+    def make(self, para: Paragraph, start: int, end: int, expected: str | None = None
+             ) -> Quote | None:
+        """A verified quote of para.text[start:end] (outer whitespace trimmed), or None.
+
+        `expected` is the sentence as the finder reported it; when given, the source span must
+        read the same (whitespace-insensitively), else the offsets are wrong and nothing is shown.
+        """
+        doc = self.documents.get(para.source_file)
+        if doc is None:
+            self._drop("no_document", para, "the source document is not in this run")
+            return None
+        if not paragraph_matches_document(para, doc):
+            self._drop("paragraph_offsets", para,
+                       "the paragraph text differs from the document at its offsets")
+            return None
+        if not (0 <= start < end <= len(para.text)):
+            self._drop("sentence_offsets", para, f"offsets {start}-{end} outside the paragraph")
+            return None
+        span = para.text[start:end]
+        lead = len(span) - len(span.lstrip())
+        trail = len(span) - len(span.rstrip())
+        start, end = start + lead, end - trail
+        text = para.text[start:end]
+        if not text:
+            self._drop("empty", para, "blank sentence")
+            return None
+        if expected is not None and " ".join(expected.split()) != " ".join(text.split()):
+            self._drop("sentence_mismatch", para,
+                       f"finder said {expected[:60]!r} but the source reads {text[:60]!r}")
+            return None
+        quote = Quote(
+            quote_id=quote_id(para.paragraph_id, text),
+            paragraph_id=para.paragraph_id,
+            source_file=para.source_file,
+            contributor=para.contributor,
+            page=para.page,
+            paragraph=para.paragraph,
+            text=text,
+            para_start=start,
+            para_end=end,
+            doc_start=para.char_start + start,
+            doc_end=para.char_start + end,
+        )
+        if not verify_quote(quote, para, doc):  # pragma: no cover - guarded above
+            self._drop("verify", para, "verification failed")
+            return None
+        self.made += 1
+        return quote

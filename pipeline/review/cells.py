@@ -1,0 +1,47 @@
+"""Safe spreadsheet cells: contributor text never becomes a formula.
+
+A value that a spreadsheet program could read as a formula or a DDE command (first character
+= + - @, or a leading tab / carriage return) is stored as text with a leading apostrophe, the
+mark spreadsheets use for "this is text". So that reading back is unambiguous, a value that
+already starts with an apostrophe gets one too; `restore_text` removes exactly one.
+Characters that cannot be stored in XLSX (C0 control characters) are replaced by U+FFFD.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+SAFE_MARK = "'"
+
+
+def neutralise(value: Any) -> Any:
+    """The value to store in a cell: numbers and booleans as they are, text made inert."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", str(value))
+    if text.startswith(DANGEROUS_FIRST) or text.startswith(SAFE_MARK):
+        text = SAFE_MARK + text
+    return text
+
+
+def restore_text(value: Any) -> str | None:
+    """What was neutralised: the cell's text without the one leading apostrophe we added."""
+    if value is None:
+        return None
+    text = str(value)
+    if text.startswith(SAFE_MARK):
+        text = text[1:]
+    return text
+
+
+def set_cell(ws: Any, row: int, column: int, value: Any) -> Any:
+    """Write a value so it is never a formula: text cells typed as strings."""
+    cell = ws.cell(row=row, column=column)
+    safe = neutralise(value)
+    cell.value = safe
+    if isinstance(safe, str):
+        cell.data_type = "s"
+    return cell
