@@ -19,7 +19,7 @@ Source format (one YAML mapping per contribution):
     file: 2017-bpf-<org-slug>.docx|.pdf
     language: en|es|fr          (locale: en-US etc. to override the proofing language)
     manifest: {contributor, organisation, stakeholder_group}   # omit: not listed in the manifest
-    properties: {title, author, last_modified_by, created, modified, revision, company}
+    properties: {title, author, last_modified_by, created, modified, revision, keywords}
     layout: {page, margins_cm, font, size, heading_font, heading_color, heading_sizes,
              line_spacing, space_after, justify, hyphenate, header, footer,
              different_first_page, header_rule, footer_rule, ...}
@@ -30,7 +30,8 @@ Source format (one YAML mapping per contribution):
         columns: N  (continuous section break; following body set in N columns)
     footnotes: {n: text}
 Inline markup in texts: **bold**, *italic*, [^n] (footnote n), [label](https://url).
-Header/footer texts may hold {PAGE} and {NUMPAGES} fields and a tab (\t) for a right-aligned part.
+Header/footer texts may hold {PAGE} and {NUMPAGES} fields, and a tab character (written \\t in
+YAML double quotes) before a right-aligned part.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -803,7 +803,8 @@ def check() -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    ap.add_argument("--manifest", type=Path, default=DEFAULT_MANIFEST)
+    ap.add_argument("--manifest", type=Path, default=None,
+                    help="default: corpus/manifest.csv, or manifest.csv beside --out")
     ap.add_argument("--force-pdf", action="store_true", help="re-export every PDF")
     ap.add_argument("--only", nargs="+", help="build only these files (no manifest)")
     ap.add_argument("--check", action="store_true",
@@ -811,9 +812,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.check:
         return check()
-    print(f"Building the sample corpus into {args.out}")
-    build(args.out.resolve(), args.manifest.resolve(), args.force_pdf, args.only,
-          use_lock=args.out.resolve() == DEFAULT_OUT)
+    out = args.out.resolve()
+    manifest = args.manifest or (DEFAULT_MANIFEST if out == DEFAULT_OUT else out.parent / "manifest.csv")
+    print(f"Building the sample corpus into {out}")
+    build(out, manifest.resolve(), args.force_pdf, args.only, use_lock=out == DEFAULT_OUT)
     return 0
 
 

@@ -4,7 +4,8 @@ Writes <out_dir>/classified.parquet, one row per paragraph, same order, columns:
     paragraph_id, challenges (list), challenge_scores (struct: every challenge key),
     top_challenge, stakeholders (list), stakeholder_scores (struct: every stakeholder key),
     is_policy_option (bool), p_substantive (float),
-    option_sentences (list of {text, start, end, cue, addressees}; offsets into the paragraph)
+    option_sentences (list of {sentence, start, end, cue, addressees}; offsets into the
+    paragraph text)
 The paragraph's heading is given to the model as context.
 """
 
@@ -56,7 +57,7 @@ def classify_interim(interim_dir: Path | str, out_dir: Path | str, settings: Set
                 "is_policy_option": bool(p.is_policy_option),
                 "p_substantive": float(p.extra["p_substantive"]),
                 "option_sentences": [
-                    {"text": o["text"], "start": int(o["start"]), "end": int(o["end"]),
+                    {"sentence": o["sentence"], "start": int(o["start"]), "end": int(o["end"]),
                      "cue": o["cue"], "addressees": list(o["addressees"])}
                     for o in p.extra["option_sentences"]],
             })
@@ -80,7 +81,7 @@ def _write(records: list[dict], path: Path) -> None:
 
     from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
 
-    option_type = pa.list_(pa.struct([("text", pa.string()), ("start", pa.int64()),
+    option_type = pa.list_(pa.struct([("sentence", pa.string()), ("start", pa.int64()),
                                       ("end", pa.int64()), ("cue", pa.string()),
                                       ("addressees", pa.list_(pa.string()))]))
     schema = pa.schema([

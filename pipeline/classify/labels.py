@@ -8,9 +8,10 @@ One JSON object a line, UTF-8:
      "heading": "Policy options ..." | null, "voice": "company", "language": "en",
      "source": "seed", "author": "cenb-team", "created": "2026-11-23"}
 
-Confirmed rows have "source": "confirmed", who confirmed it ("author" or "reviewer") and when
-("created" or "confirmed_at"), and may carry the pipeline's "paragraph_id". `stakeholders` and
-`is_policy_option` may be null in a confirmed row (the reviewer did not judge them).
+Review rows (labels/confirmed/, written by `cenb review apply`) have "source": "review" and add
+"reviewer", "reviewed_at", "paragraph_id" and "decision"; their label fields hold the labels as
+confirmed (after the decision). `stakeholders` and `is_policy_option` may be null in a review row
+(the reviewer did not judge them). "confirmed" is accepted as a synonym of "review".
 
 A confirmed row overrides a seed row (and an earlier confirmed row) with the same
 paragraph_id or the same text (whitespace-normalised); its null fields keep the older values.
@@ -27,10 +28,11 @@ from typing import Any, Iterable
 from pipeline.errors import LabelDataError
 from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
 
-SOURCES = ("seed", "confirmed")
+SOURCES = ("seed", "review", "confirmed")
 MAX_CHALLENGES_PER_ROW = 3
 # Provenance fields that may appear; they must be strings (or null) when present.
-TEXT_FIELDS = ("voice", "language", "author", "reviewer", "created", "confirmed_at",
+TEXT_FIELDS = ("voice", "language", "author", "reviewer", "created", "reviewed_at",
+               "confirmed_at",
                "paragraph_id", "source_file", "contributor", "comment", "decision", "group_id")
 LABEL_FIELDS = ("id", "text", "challenges", "stakeholders", "is_policy_option", "heading",
                 "source")
@@ -44,7 +46,7 @@ class LabelledRow:
     stakeholders: tuple[str, ...] | None      # None: not judged
     is_policy_option: bool | None             # None: not judged
     heading: str | None
-    source: str                               # "seed" | "confirmed"
+    source: str                               # "seed" | "review" ("confirmed" accepted)
     file: str                                 # where it came from (relative to labels_dir)
     line: int
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -130,9 +132,8 @@ def parse_row(obj: Any, where: str, file: str, line: int) -> LabelledRow:
         if name in TEXT_FIELDS and value is not None and not isinstance(value, str):
             raise LabelDataError(f"{where}: `{name}` must be a string or null.")
         meta[name] = value
-    if source == "confirmed" and not (meta.get("author") or meta.get("reviewer")):
-        raise LabelDataError(f"{where}: confirmed rows need `reviewer` (or `author`): who "
-                             "confirmed the labels.")
+    if source != "seed" and not (meta.get("reviewer") or meta.get("author")):
+        raise LabelDataError(f"{where}: review rows need `reviewer`: who confirmed the labels.")
     return LabelledRow(id=rid, text=text, challenges=challenges, stakeholders=stakeholders,
                        is_policy_option=option, heading=heading.strip() if heading else None,
                        source=source, file=file, line=line, meta=meta)
@@ -231,9 +232,9 @@ def load_labels(labels_dir: Path | str, *, require: bool = True) -> LabelSet:
     for path in conf_files:
         rel = str(path.relative_to(labels_dir))
         for row in read_jsonl(path, rel):
-            if row.source != "confirmed":
+            if row.source == "seed":
                 raise LabelDataError(f"{rel}:{row.line}: rows under confirmed/ need "
-                                     "\"source\": \"confirmed\".")
+                                     "\"source\": \"review\".")
             conf_rows.append(row)
     result = merge_rows(seed_rows, conf_rows)
     result.files = [str(p.relative_to(labels_dir)) for p in seed_files + conf_files]

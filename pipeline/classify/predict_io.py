@@ -144,5 +144,5 @@ def predict_text_readable(text: str, settings: Settings, heading: str | None = N
     lines.append(f"Policy option: {'yes' if p.is_policy_option else 'no'}")
     for o in p.extra.get("option_sentences", []):
         who = f" -> {', '.join(o['addressees'])}" if o["addressees"] else ""
-        lines.append(f"  - \"{o['text']}\" [{o['cue']}{who}]")
+        lines.append(f"  - \"{o['sentence']}\" [{o['cue']}{who}]")
     return "\n".join(lines)

@@ -165,7 +165,7 @@ class Predictor:
                 extra={
                     "p_substantive": float(p_sub[i]),
                     "option_sentences": [
-                        {"text": o.text, "start": o.start, "end": o.end, "cue": o.cue,
+                        {"sentence": o.sentence, "start": o.start, "end": o.end, "cue": o.cue,
                          "addressees": list(o.addressees)} for o in rr.options
                     ] if is_option else [],
                     "rule_roles": sorted(rr.role_hits, key=STAKEHOLDER_KEYS.index),

@@ -55,7 +55,9 @@ NON_OPTION_IMPERATIVES = {"see", "find", "note", "thank", "contact", "read", "vi
 NON_OPTION_VERBS = {"thank", "acknowledge", "note", "read", "refer", "cite", "contact",
                     "send", "submit", "address", "direct", "sign", "attach", "apologise",
                     "apologize", "wish", "like", "love", "appreciate", "congratulate",
-                    "welcome", "find", "reply", "respond", "forward", "email", "see"}
+                    "welcome", "find", "reply", "respond", "forward", "email", "see", "rely",
+                    "construe", "attribute", "interpret", "regard", "quote", "treat",
+                    "hesitate", "mention", "say", "assume", "know", "remember"}
 ALL_STAKEHOLDER_PHRASES = ("all stakeholders", "all stakeholder groups", "every stakeholder",
                            "each stakeholder", "all the stakeholders", "all actors",
                            "all parties", "all relevant stakeholders", "every actor",
@@ -65,13 +67,25 @@ ALL_STAKEHOLDER_PHRASES = ("all stakeholders", "all stakeholder groups", "every 
                            "stakeholders of all kinds", "all interested parties")
 
 _RE_EXPLICIT = re.compile(
-    r"\b(?:we|i|the \w+ |our (?:organi[sz]ation|association|ministry|company|network|group)) "
-    r"(?:would |therefore |also |further |strongly |firmly |respectfully |hereby |kindly )*"
-    r"(?:recommend|propose|suggest|urge|call (?:on|upon|for)|advocate|appeal|encourage|invite)",
+    r"\b(?:we|i|our (?:organi[sz]ation|association|ministry|company|network|group)) "
+    r"(?:would |therefore |also |further |strongly |firmly |respectfully |hereby |kindly |"
+    r"again |thus |urgently )*"
+    r"(?:recommend|propose|suggest|urge|call (?:on|upon|for)|advocate|appeal|encourage|"
+    r"argue for|ask (?:for|that)|demand|want \w+ to|would like to see|welcome (?:a|an|the)|"
+    r"support (?:a|an|the) (?:\w+ )?(?:reform|creation|establishment|adoption|introduction|"
+    r"proposal|code|framework|initiative|approach|development|model|measure))",
     re.I)
+_RE_WOULD = re.compile(
+    r"\b(?:would|could) (?:\w+ )?(?:help|do (?:more|much)|go a long way|make (?:a )?"
+    r"(?:real |big |great )?(?:sense|difference)|be (?:far |much |a lot |even |very |most |"
+    r"more |a |an |the )*(?:\w+ )?(?:effective|useful|valuable|helpful|welcome|better|"
+    r"desirable|step|improvement|start|solution|way forward|advisable|wise|sensible|"
+    r"beneficial|appropriate|preferable))\b|\b(?:a|the|one) (?:first|next|good|useful|"
+    r"simple|practical|key|necessary) step (?:would|could|is|will) be\b|"
+    r"\b(?:could|might|can) usefully\b", re.I)
 _RE_RECO_NOUN = re.compile(
     r"\b(?:our|my|the|a|one|another|first|second|third|main|key|final|further) "
-    r"(?:\w+ )?(?:recommendation|proposal|suggestion|request|ask|call)s? (?:is|are|would be|"
+    r"(?:[\w'’]+ ){0,2}(?:recommendation|proposal|suggestion|request|ask|call)s? (?:is|are|would be|"
     r"here is|:)|^\s*(?:recommendations?|proposals?|policy options?|suggestions?)\s*[:\-–]",
     re.I)
 _RE_GOOD_PRACTICE = re.compile(
@@ -84,27 +98,32 @@ _RE_GOOD_PRACTICE = re.compile(
     r"incumbent on) (?:for [\w ,'-]+ )?(?:to|that)\b|"
     r"\bthere (?:is|remains|exists) (?:a |an )?(?:\w+ )?(?:need|necessity|call|case) "
     r"(?:for [\w ,'-]+? )?(?:to|that)\b|"
-    r"\b(?:it|responsibility) falls (?:to|on|upon)\b|\bthe onus (?:is|lies|falls|rests) "
+    r"\b(?:it|responsibility) falls (?:to|on|upon)\b|\bresponsibility (?:[\w-]+ ){0,6}"
+    r"(?:lies|rests|falls|sits) (?:\w+ )?(?:with|on|upon)\b|\bwhat (?:is|'s) (?:still |really )?"
+    r"(?:missing|needed|lacking) is\b|\bwhat (?:they|we|it|countries|users|\w+) (?:really |most )?"
+    r"needs? is\b|^\s*(?:good|best) practices? (?:for|in|include)\b|\bthe onus (?:is|lies|falls|rests) "
     r"(?:on|upon|with)\b|\b(?:is|are) responsible for (?:ensuring|making sure|"
     r"protecting|providing|securing)\b|\bit is up to\b|\bneeds? to be (?:done|addressed|"
     r"tackled|established|developed|promoted|strengthened|put in place|adopted)\b|"
-    r"\b(?:is|are) (?:strongly |also |therefore )?(?:encouraged|expected|urged|invited|"
-    r"required|obliged|advised|called upon|called on|asked) to\b|"
-    r"\b(?:have|has|bear|bears) (?:a |an |the )?(?:\w+ )?(?:duty|responsibility|obligation|"
-    r"role) (?:to|in|of)\b",
+    r"\b(?:have|has|bear|bears|carry|carries) (?:a |an |the )?(?:\w+ )?(?:duty|responsibility|"
+    r"obligation|role) (?:to|in|of|for)\b",
     re.I)
 _RE_ES = re.compile(
     r"\b(?:deber[íi]an?|deber[áa]n?|debe(?:n|r[íi]amos)?|se recomienda|recomendamos|"
     r"proponemos|sugerimos|instamos|exhortamos|es (?:necesario|fundamental|esencial|"
     r"importante|imprescindible|recomendable|conveniente|indispensable) (?:que|\w+r)\b|"
     r"hay que|tienen que|tiene que|se debe(?:r[íi]a)?n?|es preciso|resulta (?:necesario|"
-    r"fundamental)|buena pr[áa]ctica)\b", re.I)
+    r"fundamental)|buena pr[áa]ctica|exigimos|pedimos|solicitamos|demandamos|recomienda|"
+    r"propone|insta|impulsar[áa]n?|promover[áa]n?|establecer[áa]n?|crear[áa]n?|"
+    r"publicar[áa]n?|llamamos a|invitamos a|alentamos a)\b", re.I)
 _RE_FR = re.compile(
     r"\b(?:devrai(?:en)?t|devraient|doi(?:ven)?t|devront|il convient de|nous recommandons|"
     r"recommandons|nous proposons|proposons|nous appelons|appelons|nous invitons|"
     r"nous exhortons|il est (?:n[ée]cessaire|essentiel|important|indispensable|"
     r"recommand[ée]|urgent|crucial|primordial) (?:de|que|d')|il faut|il faudrait|"
-    r"bonne pratique|sont (?:encourag[ée]s|invit[ée]s|appel[ée]s) [àa])", re.I)
+    r"bonne pratique|sont (?:encourag[ée]s|invit[ée]s|appel[ée]s) [àa]|demandons|"
+    r"encourageons|recommande|propose|exhorte|invite|appelle|part de responsabilit[ée]|"
+    r"il importe de|publiera|mettra en place|cr[ée]era)", re.I)
 _RE_QUESTION = re.compile(r"\?\s*[\"'”’)]*\s*$")
 _RE_BULLET = re.compile(r"^\s*(?:[-–—•*·▪●○◦]|\(?\d{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])\s*")
 
@@ -113,7 +132,7 @@ _RE_BULLET = re.compile(r"^\s*(?:[-–—•*·▪●○◦]|\(?\d{1,2}[.)]|\(?[
 class OptionSentence:
     """A sentence of a paragraph that proposes a course of action."""
 
-    text: str
+    sentence: str
     start: int                 # character offsets into the paragraph text
     end: int
     cue: str                   # which rule fired (for debugging and the report)
@@ -245,7 +264,7 @@ class RuleEngine:
                 res.role_hits[key] = res.role_hits.get(key, 0) + 1
             if cue:
                 start = sent.start_char + (len(sent.text) - len(sent.text.lstrip()))
-                res.options.append(OptionSentence(text=s_text, start=start,
+                res.options.append(OptionSentence(sentence=s_text, start=start,
                                                   end=start + len(s_text), cue=cue,
                                                   addressees=tuple(sorted(
                                                       actors, key=STAKEHOLDER_KEYS.index))))
@@ -257,6 +276,14 @@ class RuleEngine:
                 for key in self.actors.keys_for_token(tok):
                     counts[key] = counts.get(key, 0) + 1
 
+    def _subject_keys(self, verb) -> tuple[set[str], list]:
+        subj = _has_child(verb, ("nsubj", "nsubjpass"))
+        keys: set[str] = set()
+        for s in subj:
+            for c in _conjuncts(s):
+                keys.update(self.actors.keys_for_token(c))
+        return keys, subj
+
     def _option(self, sent) -> tuple[str | None, set[str]]:
         """(cue or None, stakeholder keys given a role) for one sentence."""
         text = sent.text.strip()
@@ -264,94 +291,94 @@ class RuleEngine:
         if _RE_QUESTION.search(text):
             return None, actors
         cue: str | None = None
-        body = _RE_BULLET.sub("", text)
 
         for tok in sent:
             # 1. modal / semi-modal with its verb: "X should V", "X need to V", "X have to V"
-            if tok.dep_ in ("aux", "auxpass") and tok.tag_ == "MD" or (
-                    tok.lemma_ in ("need", "have", "ought") and tok.dep_ == "ROOT"
-                    and any(c.dep_ == "xcomp" for c in tok.children)):
-                verb = tok.head if tok.dep_ in ("aux", "auxpass") else tok
+            semi = (tok.lemma_ in ("need", "have", "ought") and tok.i + 1 < len(tok.doc)
+                    and tok.nbor(1).lower_ == "to" and tok.tag_ not in ("VBD", "VBN", "VBG")
+                    and any(c.dep_ == "xcomp" for c in tok.children))
+            if (tok.dep_ in ("aux", "auxpass") and tok.tag_ == "MD") or semi:
+                verb = tok.head if not semi else tok
                 modal = tok.lower_
-                strong = modal in STRONG_MODALS or tok.lemma_ in ("need", "have", "ought",
-                                                                  "shall", "must", "should")
-                subj = _has_child(verb, ("nsubj", "nsubjpass", "expl"))
-                if verb.lemma_ in NON_OPTION_VERBS and not any(
-                        self.actors.keys_for_token(s) for s in subj):
+                if modal in ("had",) or (tok.dep_ == "aux" and tok.lemma_ in ("have", "need")):
                     continue
-                if any(n.dep_ == "neg" for n in verb.children) and modal in WEAK_MODALS:
+                if not _main_clause(verb):
                     continue
-                if tok.dep_ == "aux" and tok.lemma_ in ("have", "need") and verb.tag_ == "VBN":
-                    continue            # "have been", perfect tense
-                if modal in ("will", "would") and not subj:
+                subj_keys, subj = self._subject_keys(verb)
+                if subj and subj[0].i > tok.i and not semi:
+                    continue            # inversion: "should you require ...", questions
+                if any(s.lower_ in NEGATIVE_SUBJECTS for s in subj):
                     continue
-                subj_keys: set[str] = set()
-                for s in subj:
-                    for c in _conjuncts(s):
-                        subj_keys.update(self.actors.keys_for_token(c))
+                target = verb
+                if semi:
+                    target = next((c for c in tok.children if c.dep_ == "xcomp"), verb)
+                if target.lemma_ in NON_OPTION_VERBS and not subj_keys:
+                    continue
+                if self._is_we_describing(subj, target):
+                    continue
+                strong = semi or modal in STRONG_MODALS
                 if strong:
-                    # "the possibility must not be excluded" is rare; deontic by default, but
-                    # not "must have been" or epistemic "must be the case".
-                    if verb.lemma_ == "be" and any(c.lower_ in ("case", "true", "likely")
-                                                   for c in verb.children):
-                        continue
-                    if self._is_we_describing(subj, verb):
+                    if target.lemma_ == "be" and any(c.lower_ in ("case", "true", "likely")
+                                                     for c in target.children):
                         continue
                     cue = cue or f"modal:{modal}"
                     actors |= subj_keys
-                elif subj_keys and verb.lemma_ not in ("be",) and tok.dep_ == "aux" and \
-                        modal in ("could", "can", "might", "may", "would"):
-                    # weak modal with an actor as subject: "civil society could monitor..."
+                elif subj_keys and not _passive(verb) and verb.lemma_ != "be" and (
+                        modal in ("could", "might", "will")
+                        or (modal == "can" and verb.lemma_ in HELPING_VERBS)
+                        or (modal == "would" and verb.lemma_ in HELPING_VERBS)):
+                    if any(n.dep_ == "neg" for n in verb.children):
+                        continue
+                    # weak modal with an actor as subject: "civil society could monitor ...",
+                    # commitments "the Ministry will publish ..."
                     cue = cue or f"modal:{modal}+actor"
                     actors |= subj_keys
 
-            # 2. "X are encouraged/expected/urged to V"
-            if tok.dep_ == "ROOT" or tok.dep_ in ("conj", "ccomp", "xcomp"):
-                if tok.lemma_ in PASSIVE_DEONTIC and tok.tag_ == "VBN" and \
-                        _has_child(tok, ("auxpass",)):
-                    if any(c.dep_ == "xcomp" or (c.dep_ in ("prep",) and c.lower_ == "to")
-                           for c in tok.children) or tok.lemma_ in ("require", "oblige"):
+            # 2. "X are encouraged / expected / urged to V" (present tense)
+            if tok.lemma_ in PASSIVE_DEONTIC and tok.tag_ == "VBN" and _main_clause(tok):
+                aux = _has_child(tok, ("auxpass",))
+                if aux and aux[0].lower_ in ("is", "are", "be", "remain", "remains") and \
+                        any(c.dep_ == "xcomp" for c in tok.children):
+                    keys, _ = self._subject_keys(tok)
+                    if tok.lemma_ != "expect" or keys:
                         cue = cue or f"passive:{tok.lemma_}"
-                        for s in _has_child(tok, ("nsubjpass",)):
-                            for c in _conjuncts(s):
-                                actors.update(self.actors.keys_for_token(c))
+                        actors |= keys
 
-            # 3. "we recommend that X ...", "we call on X to ...", "we urge X to ..."
-            if tok.pos_ == "VERB" and tok.lemma_ in RECOMMEND_VERBS:
+            # 3. "we recommend that X ...", "we call on X to ...", "the Commission urges X to"
+            if tok.pos_ == "VERB" and tok.lemma_ in RECOMMEND_VERBS and \
+                    tok.tag_ in ("VBP", "VBZ", "VB") and _main_clause(tok):
                 subj = _has_child(tok, ("nsubj",))
-                first_person = any(s.lower_ in ("we", "i") for s in subj) or any(
-                    s.lemma_.lower() in ("organisation", "organization", "ministry", "company",
-                                         "association", "network", "group", "report",
-                                         "paper", "contribution", "submission")
-                    for s in subj)
-                if first_person and (tok.lemma_ in STRONG_RECOMMEND or any(
-                        c.dep_ in ("ccomp", "xcomp") for c in tok.children)):
-                    if tok.lemma_ in STRONG_RECOMMEND or tok.lemma_ in OBJECT_CONTROL:
+                first_person = any(s.lower_ in ("we", "i") for s in subj)
+                org_subject = any(s.pos_ in ("PROPN", "NOUN") for s in subj) and \
+                    tok.tag_ == "VBZ"
+                if subj and (first_person or org_subject) and tok.lemma_ in STRONG_RECOMMEND | \
+                        OBJECT_CONTROL | {"ask", "demand", "want", "advise", "welcome", "argue",
+                                          "expect", "need", "favour", "favor", "support"}:
+                    if not any(n.dep_ == "neg" for n in tok.children):
                         cue = cue or f"recommend:{tok.lemma_}"
-                    for c in tok.children:
-                        if c.dep_ in ("dobj",) and tok.lemma_ in OBJECT_CONTROL:
+                for c in tok.children:
+                    if c.dep_ == "dobj" and tok.lemma_ in OBJECT_CONTROL | {"ask", "want",
+                                                                           "advise", "expect"}:
+                        if any(x.dep_ in ("xcomp", "ccomp") for x in tok.children):
                             for cc in _conjuncts(c):
                                 actors.update(self.actors.keys_for_token(cc))
-                        if c.dep_ in ("prep", "prt") and c.lower_ in ("on", "upon"):
-                            for obj in _has_child(c, ("pobj",)):
-                                for cc in _conjuncts(obj):
-                                    actors.update(self.actors.keys_for_token(cc))
-                            # "call on" parsed as particle: object is the verb's dobj
-                        if c.dep_ == "ccomp":
-                            for s in _has_child(c, ("nsubj", "nsubjpass")):
-                                for cc in _conjuncts(s):
-                                    actors.update(self.actors.keys_for_token(cc))
-                            if c.tag_ in ("VB", "VBP") and not _has_child(c, ("aux",)):
-                                cue = cue or f"recommend:{tok.lemma_}"
+                    if c.dep_ in ("prep", "prt") and c.lower_ in ("on", "upon"):
+                        for obj in _has_child(c, ("pobj",)):
+                            for cc in _conjuncts(obj):
+                                actors.update(self.actors.keys_for_token(cc))
+                    if c.dep_ == "ccomp":
+                        keys, _ = self._subject_keys(c)
+                        if cue:
+                            actors |= keys
 
             # 4. object control anywhere: "by encouraging academia to play a role"
-            if tok.lemma_ in OBJECT_CONTROL and tok.pos_ == "VERB":
+            if tok.lemma_ in OBJECT_CONTROL and tok.pos_ == "VERB" and \
+                    any(x.dep_ == "xcomp" for x in tok.children):
                 for c in _has_child(tok, ("dobj",)):
-                    if any(x.dep_ == "xcomp" for x in tok.children):
-                        for cc in _conjuncts(c):
-                            keys = self.actors.keys_for_token(cc)
-                            if keys and cue:
-                                actors.update(keys)
+                    for cc in _conjuncts(c):
+                        keys = self.actors.keys_for_token(cc)
+                        if keys and cue:
+                            actors.update(keys)
 
             # 5. "for X to V" after need / practice / important / responsibility
             if tok.dep_ == "nsubj" and tok.head.dep_ in ("advcl", "relcl", "acl", "ccomp",
@@ -359,18 +386,19 @@ class RuleEngine:
                     c.dep_ == "mark" and c.lower_ == "for" for c in tok.head.children):
                 anchor = tok.head.head
                 if anchor.lemma_ in IMPORTANCE_ADJ | DUTY_NOUNS | {"need", "practice", "be",
-                                                                    "time", "necessity"}:
-                    if _RE_GOOD_PRACTICE.search(text) or anchor.lemma_ in DUTY_NOUNS | {
-                            "need", "practice"}:
+                                                                    "time", "necessity",
+                                                                    "step"}:
+                    if _RE_GOOD_PRACTICE.search(text) or _RE_WOULD.search(text) or \
+                            anchor.lemma_ in DUTY_NOUNS | {"need", "practice", "step"}:
                         cue = cue or "for-to"
                         for cc in _conjuncts(tok):
                             actors.update(self.actors.keys_for_token(cc))
 
-            # 6. "it falls to X", "the onus is on X", "it is up to X"
+            # 6. "it falls to X", "the onus is on X", "responsibility lies with X"
             if tok.dep_ == "pobj" and tok.head.lower_ in ("to", "on", "upon", "with") and (
                     tok.head.head.lemma_ in ("fall", "lie", "rest", "be", "up")):
-                if re.search(r"\b(falls?|onus|lies|rests|up)\b", text, re.I) and \
-                        _RE_GOOD_PRACTICE.search(text):
+                if _RE_GOOD_PRACTICE.search(text) and re.search(
+                        r"\b(falls?|onus|lies|rests|up|responsibility)\b", text, re.I):
                     cue = cue or "falls-to"
                     for cc in _conjuncts(tok):
                         actors.update(self.actors.keys_for_token(cc))
@@ -383,26 +411,36 @@ class RuleEngine:
                                      "vital", "leading", "active", "big", "bigger",
                                      "greater", "major", "significant", "essential")
                         for c in tok.children):
-                    subj = _has_child(tok.head, ("nsubj",))
-                    keys = set()
-                    for s in subj:
-                        for cc in _conjuncts(s):
-                            keys.update(self.actors.keys_for_token(cc))
+                    keys, _ = self._subject_keys(tok.head)
                     if keys and tok.head.tag_ != "VBD":
                         cue = cue or f"duty:{tok.lemma_}"
                         actors |= keys
 
-        # 8. explicit phrases (regex), good practice / need statements
+            # 8. main verb need / require with an object: "municipal portals need a review"
+            if tok.lemma_ in ("need", "require") and tok.dep_ == "ROOT" and \
+                    tok.tag_ in ("VBP", "VBZ") and _has_child(tok, ("dobj",)) and \
+                    not _has_child(tok, ("neg",)):
+                keys, subj = self._subject_keys(tok)
+                if subj and subj[0].lower_ not in ("it", "this", "that", "attackers", "attack"):
+                    cue = cue or f"need:{tok.lemma_}"
+                    actors |= keys
+
+        # 9. explicit phrases (regex), good practice / need statements, "would help"
         if cue is None and _RE_EXPLICIT.search(text):
             cue = "explicit"
         if cue is None and _RE_RECO_NOUN.search(text):
             cue = "recommendation-noun"
         if cue is None and _RE_GOOD_PRACTICE.search(text):
             cue = "good-practice"
-        # 9. imperative: first word a base-form verb with no subject ("Establish a CERT ...")
+        if cue is None and _RE_WOULD.search(text):
+            cue = "would-help"
+        # 10. imperative: first word a base-form verb with no subject ("Establish a CERT ...")
         if cue is None:
-            cue = self._imperative(sent, body)
-        # 10. Spanish / French deontic forms
+            cue = self._imperative(sent)
+        # 11. a bullet that is a noun phrase naming a measure ("Mandatory breach reporting ...")
+        if cue is None:
+            cue = _measure_fragment(sent)
+        # 12. Spanish / French deontic forms
         if cue is None and (_RE_ES.search(text) or _RE_FR.search(text)):
             cue = "es/fr"
         if cue is None:
@@ -416,24 +454,87 @@ class RuleEngine:
             verb.lemma_ in NON_OPTION_VERBS | {"say", "admit", "confess", "mention", "stress"}
 
     @staticmethod
-    def _imperative(sent, body: str) -> str | None:
-        toks = [t for t in sent if not (t.is_punct or t.is_space or _RE_BULLET.fullmatch(
-            t.text + " ") or t.like_num)]
-        if len(toks) < 3:
-            return None
-        first = toks[0]
-        if first.lower_ in NON_OPTION_IMPERATIVES or first.lemma_.lower() in NON_OPTION_IMPERATIVES:
-            return None
-        if first.tag_ == "VB" and first.dep_ in ("ROOT", "conj") and not _has_child(
-                first, ("nsubj", "nsubjpass", "aux", "auxpass")) and first.text[:1].isupper():
-            return "imperative"
-        # the tagger often reads a capitalised imperative as a noun or proper noun
-        if first.text[:1].isupper() and first.lower_ in IMPERATIVE_VERBS and \
-                first.dep_ in ("ROOT", "nsubj", "compound", "amod") and \
-                not _has_child(first, ("nsubj", "nsubjpass", "aux", "auxpass")) and \
-                not (first.tag_.startswith("VB") and first.tag_ != "VB"):
-            return "imperative"
+    def _imperative(sent) -> str | None:
+        toks = [t for t in sent if not (t.is_punct or t.is_space or t.like_num or
+                                        _RE_BULLET.fullmatch(t.text + " "))]
+        # "Mentoring: pair every junior woman with ..." - look after a short label and colon
+        colon = next((t for t in sent if t.text == ":" and t.i - sent.start <= 5), None)
+        starts = [toks]
+        if colon is not None:
+            starts.append([t for t in toks if t.i > colon.i])
+        for cand in starts:
+            if len(cand) < 3:
+                continue
+            first = cand[0]
+            if first.lower_ in NON_OPTION_IMPERATIVES or not first.text[:1].isupper():
+                continue
+            if _has_child(first, ("nsubj", "nsubjpass", "aux", "auxpass")):
+                continue
+            has_obj = bool(_has_child(first, ("dobj", "xcomp", "ccomp", "prt", "dative")))
+            if first.dep_ == "ROOT" and has_obj and (first.tag_ == "VB" or
+                                                     first.lower_ in IMPERATIVE_VERBS):
+                return "imperative"
+            if first.dep_ == "ROOT" and first.tag_ == "VB" and first.lower_ in IMPERATIVE_VERBS:
+                return "imperative"
         return None
+
+
+def _main_clause(verb) -> bool:
+    """True unless the verb sits in a relative, adverbial or reported clause."""
+    v = verb
+    while v.dep_ == "conj" and v.head is not v:
+        v = v.head
+    if v.dep_ in ("ROOT", "xcomp"):
+        return True
+    if v.dep_ == "ccomp":
+        head = v.head
+        if head.lemma_ in REPORTING_OK and not any(n.dep_ == "neg" for n in head.children):
+            return True
+        return head.pos_ == "ADJ" or head.lemma_ in ("be",)
+    if v.dep_ == "parataxis":
+        return True
+    return False
+
+
+def _passive(verb) -> bool:
+    return bool(_has_child(verb, ("auxpass", "nsubjpass")))
+
+
+def _measure_fragment(sent) -> str | None:
+    """A verbless bullet/line that names a measure: "Mandatory breach reporting for ..."."""
+    words = [t for t in sent if t.is_alpha]
+    if len(words) < 4 or len(words) > 60:
+        return None
+    if any(t.pos_ in ("VERB", "AUX") and t.tag_ in ("VBZ", "VBP", "VBD", "MD") for t in sent):
+        return None
+    if sum(1 for w in words if w.text[:1].isupper()) > 0.6 * len(words):
+        return None              # a title or a reference
+    first = words[0].lower_
+    if first in MEASURE_WORDS or words[0].lemma_.lower() in MEASURE_WORDS:
+        return "measure-fragment"
+    return None
+
+
+NEGATIVE_SUBJECTS = {"nobody", "none", "nothing", "noone", "neither"}
+HELPING_VERBS = {"help", "contribute", "play", "support", "lead", "assist", "promote",
+                 "encourage", "facilitate", "do", "take", "make", "provide", "ensure",
+                 "strengthen", "work", "invest", "establish", "create", "develop", "adopt",
+                 "publish", "fund", "launch", "set", "build", "introduce", "require",
+                 "improve", "offer", "share", "train", "raise", "consider", "give"}
+REPORTING_OK = {"believe", "think", "argue", "recommend", "propose", "suggest", "consider",
+                "insist", "stress", "feel", "agree", "urge", "hold", "maintain", "request",
+                "demand", "advise", "emphasise", "emphasize", "underline", "conclude",
+                "recognise", "recognize", "be", "mean", "add"}
+MEASURE_WORDS = {"mandatory", "compulsory", "minimum", "clear", "fast", "faster", "regular",
+                 "independent", "stronger", "greater", "better", "more", "increased",
+                 "improved", "dedicated", "free", "accessible", "creation", "establishment",
+                 "adoption", "introduction", "licensing", "certification", "inclusion",
+                 "promotion", "funding", "provision", "strengthening", "harmonisation",
+                 "harmonization", "reform", "mandating", "requiring", "publication",
+                 "support", "training", "investment", "ban", "prohibition", "obligation",
+                 "requirement", "requirements", "public", "transparent", "annual", "common",
+                 "shared", "joint", "national", "legal", "stricter", "strict", "universal",
+                 "default", "automatic", "secure", "timely", "tax", "incentives"}
 
 
 # Verbs that commonly open an imperative recommendation bullet.

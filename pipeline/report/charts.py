@@ -19,7 +19,7 @@ def _fmt(x: float) -> str:
 
 
 def bar_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int], str]],
-              title: str, width: int = 760, label_width: int = 330, bar_height: int = 9,
+              title: str, width: int = 860, label_width: int = 400, bar_height: int = 9,
               links: Sequence[str] | None = None) -> Markup:
     """Horizontal grouped bars: one row per label, one bar per series (name, values, colour)."""
     n = len(labels)
@@ -36,13 +36,13 @@ def bar_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int], 
            f'width="100%" preserveAspectRatio="xMinYMin meet" class="chart" '
            f'font-family="Segoe UI, Helvetica, Arial, sans-serif">',
            f'<title>{escape(title)}</title>']
-    # legend
-    lx = label_width
+    # legend, left-aligned above the bars
+    lx = 10
     for name, _, colour in series:
         out.append(f'<rect x="{lx}" y="8" width="12" height="12" rx="2" fill="{colour}"/>')
         out.append(f'<text x="{lx + 17}" y="18" font-size="12" fill="{PALETTE["text"]}">'
                    f'{escape(name)}</text>')
-        lx += 30 + 7 * len(name)
+        lx += 40 + int(6.4 * len(name))
     # grid
     tick = 0
     while tick <= vmax_axis:
@@ -56,7 +56,7 @@ def bar_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int], 
         y = top + i * row_h
         text = (f'<text x="{label_width - 8}" y="{_fmt(y + row_h / 2 + 1)}" font-size="12" '
                 f'text-anchor="end" dominant-baseline="middle" fill="{PALETTE["text"]}">'
-                f'{escape(_clip(label, 48))}</text>')
+                f'{escape(_clip(label, 62))}</text>')
         if links:
             text = f'<a href="{escape(links[i])}">{text}</a>'
         out.append(text)

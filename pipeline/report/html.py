@@ -22,6 +22,10 @@ from pipeline.report.quotes import Quote, QuoteBook, paragraph_matches_document
 from pipeline.taxonomy_keys import STAKEHOLDER_KEYS
 
 TEMPLATES = Path(__file__).parent / "templates"
+ROLE_SHORT = {"government": "Govern\u00adment", "intergovernmental": "Inter\u00adgovern\u00admental",
+              "private_sector": "Private sector", "civil_society": "Civil society",
+              "technical_community": "Technical commu\u00adnity", "academia": "Academia",
+              "users": "Users"}
 
 
 def _env() -> Environment:
@@ -29,7 +33,13 @@ def _env() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True)
     env.filters["role_name"] = role_name
+    env.filters["n"] = counted
     return env
+
+
+def counted(n: int, singular: str, plural: str | None = None) -> str:
+    """'1 paragraph', '3 paragraphs'."""
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
 
 
 def file_link(source_file: str, input_dir: Path | None, out_dir: Path) -> str | None:
@@ -174,6 +184,7 @@ def build_view(inp: ReportInput, grouping: GroupingResult, quotes: QuoteBook,
         "cenb_areas": [a for a in areas if a["is_cenb"]],
         "extra_areas": [a for a in areas if not a["is_cenb"]],
         "chart": chart, "roles": [ROLE_NAMES[r] for r in STAKEHOLDER_KEYS],
+        "role_short": [ROLE_SHORT[r] for r in STAKEHOLDER_KEYS],
         "matrix": matrix_rows, "matrix_max": vmax,
         "contributions": contributions, "quarantine": quarantine,
         "stats": {

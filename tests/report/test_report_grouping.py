@@ -1,0 +1,147 @@
+"""Grouping of policy-option sentences: right groups, deterministic, stable ids."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from pipeline.report.grouping import (
+    cluster_indices,
+    collect_candidates,
+    group_options,
+    make_group_id,
+)
+from pipeline.report.quotes import QuoteBook
+from pipeline.review.confirmed import ConfirmedLabel
+
+
+def _group(inp, finder, encode, threshold):
+    cands = collect_candidates(inp.paragraphs, QuoteBook(inp.documents), finder, 30)
+    return group_options(cands, encode, threshold)
+
+
+def _signature(grouping):
+    return [(g.group_id, g.challenge, tuple(m.key for m in g.members),
+             g.representative.key, g.support) for g in grouping.groups]
+
+
+def test_average_linkage_does_not_chain():
+    # A~B and B~C are similar, A and C are not: single linkage would chain all three.
+    sim = np.array([[1.0, 0.80, 0.30],
+                    [0.80, 1.0, 0.80],
+                    [0.30, 0.80, 1.0]])
+    clusters = cluster_indices(sim, 0.72)
+    assert sorted(map(len, clusters)) == [1, 2]
+    assert cluster_indices(sim, 0.2) == [[0, 1, 2]]
+    assert cluster_indices(np.ones((1, 1)), 0.7) == [[0]]
+    assert cluster_indices(np.zeros((0, 0)), 0.7) == []
+
+
+def test_candidates_are_option_sentences_of_option_paragraphs(make_input, finder):
+    inp = make_input()
+    cands = collect_candidates(inp.paragraphs, QuoteBook(inp.documents), finder, 30)
+    by_pid = {cp.para.paragraph_id: cp for cp in inp.paragraphs}
+    assert cands
+    for c in cands:
+        cp = by_pid[c.paragraph_id]
+        assert cp.is_policy_option and c.challenge in cp.challenges
+    # a paragraph with two areas gives its sentence to both
+    north = [c for c in cands if "open recursion" in c.quote.text]
+    assert {c.challenge for c in north} == {"shared_critical_services", "reliability_access"}
+    # descriptions (no option) never become candidates
+    assert not any("suffered volumetric attacks" in c.quote.text for c in cands)
+    # the finder's addressees are kept
+    assert any("private_sector" in c.addressees for c in cands)
+
+
+def test_groups_carry_support_contributors_roles(make_input, finder, encode_tfidf):
+    grouping = _group(make_input(), finder, encode_tfidf, 0.25)
+    for g in grouping.groups:
+        members = {m.quote.text for m in g.members}
+        assert g.representative.quote.text in members          # a real member sentence
+        assert g.support == len({m.quote.source_file for m in g.members})
+        assert set(g.contributors) == {m.quote.contributor for m in g.members}
+        assert 0.0 <= g.confidence <= 1.0
+        assert g.group_id.startswith("g-")
+    ids = [g.group_id for g in grouping.groups]
+    assert len(ids) == len(set(ids))
+    # every paragraph's option_group is a group holding one of its sentences
+    for pid, gid in grouping.paragraph_group.items():
+        assert pid in grouping.group(gid).paragraph_ids
+
+
+def test_grouping_is_deterministic_under_input_order(make_input, finder, encode_tfidf):
+    first = _group(make_input(), finder, encode_tfidf, 0.25)
+    for seed in (1, 2, 3):
+        inp = make_input()
+        random.Random(seed).shuffle(inp.paragraphs)
+        again = _group(inp, finder, encode_tfidf, 0.25)
+        assert _signature(again) == _signature(first)
+        assert again.paragraph_group == first.paragraph_group
+
+
+def test_group_ids_do_not_depend_on_other_contributions(make_input, finder, encode_tfidf):
+    base = _group(make_input(), finder, encode_tfidf, 0.25)
+    other = {
+        "source_file": "late/zz-observatory.docx", "contributor": "Cryptocurrency Observatory",
+        "stakeholder_group": "Civil society",
+        "paragraphs": [{"text": "Exchanges should verify the identity of their customers and "
+                                "report suspicious cryptocurrency transfers to the financial "
+                                "intelligence unit.", "challenges": ["cryptocurrency"],
+                        "stakeholders": ["private_sector"], "is_policy_option": True}]}
+    more = _group(make_input(add=(other,)), finder, encode_tfidf, 0.25)
+    before = {g.group_id: tuple(m.key for m in g.members) for g in base.groups}
+    after = {g.group_id: tuple(m.key for m in g.members) for g in more.groups}
+    for gid, members in before.items():
+        assert after[gid] == members
+    assert len(after) == len(before) + 1
+    assert make_group_id("mobile", ["b", "a"]) == make_group_id("mobile", ["a", "b", "c"])
+
+
+def test_confirmed_merge_moves_a_paragraph_into_the_target_group(make_input, finder,
+                                                                 encode_tfidf):
+    inp = make_input()
+    grouping = _group(inp, finder, encode_tfidf, 0.25)
+    target = next(g for g in grouping.groups if g.challenge == "reliability_access")
+    mover = next(cp for cp in inp.paragraphs if cp.is_policy_option
+                 and "reliability_access" in cp.challenges
+                 and cp.para.paragraph_id not in target.paragraph_ids)
+    inp2 = make_input()
+    for cp in inp2.paragraphs:
+        if cp.para.paragraph_id == mover.para.paragraph_id:
+            cp.confirmed = ConfirmedLabel(
+                paragraph_id=cp.para.paragraph_id, decision="merge",
+                challenges=("reliability_access",), stakeholders=None, is_policy_option=True,
+                reviewer="Ana", confirmed_at="2026-11-23T10:00:00+00:00",
+                merge_into=target.group_id)
+    merged = _group(inp2, finder, encode_tfidf, 0.25)
+    new_target = merged.group(target.group_id)
+    assert mover.para.paragraph_id in new_target.paragraph_ids
+    assert merged.paragraph_group[mover.para.paragraph_id] == target.group_id
+    assert new_target.merged_from
+
+
+@pytest.mark.slow
+def test_sentence_embeddings_group_the_same_proposal(make_input, finder, minilm):
+    """With the real embedder and the configured threshold, paraphrases of one proposal from
+    different contributions form one group; different proposals stay apart."""
+    from pipeline.config import load_settings
+
+    threshold = load_settings().report.group_threshold
+    grouping = _group(make_input(), finder, minilm, threshold)
+    bcp38 = [g for g in grouping.groups if g.challenge == "reliability_access"
+             and any("BCP 38" in m.quote.text for m in g.members)]
+    assert len(bcp38) == 1 and bcp38[0].support == 3
+    assert set(bcp38[0].contributors) == {"Halcyon Telecom", "NorthCERT",
+                                          "Ministry of Digital Economy of Valdoria"}
+    resolvers = [g for g in grouping.groups if g.challenge == "reliability_access"
+                 and any("open recursion" in m.quote.text for m in g.members)]
+    assert len(resolvers) == 1 and resolvers[0] is not bcp38[0]
+    campaigns = [g for g in grouping.groups if g.challenge == "awareness_capacity"
+                 and any("campaigns" in m.quote.text for m in g.members)]
+    assert len(campaigns) == 1 and campaigns[0].support == 3
+    assert "government" in campaigns[0].roles
+    # the same twice (embedding cache hit the second time): identical groups and ids
+    assert _signature(_group(make_input(), finder, minilm, threshold)) == _signature(grouping)
