@@ -97,3 +97,24 @@ def disagreements(df: pd.DataFrame, confirmed: pd.DataFrame) -> pd.DataFrame:
     out = merged[differs] if len(merged) else merged
     return out.rename(columns={"challenges": "model", "challenges_confirmed": "confirmed"})[
         ["paragraph_id", "model", "confirmed", "text"]]
+
+
+def nearest_training_examples(text: str, settings, k: int = 5) -> pd.DataFrame:
+    """The k labelled rows (labels/) closest to `text` in embedding space: why did the model
+    say what it said? Uses the same Embedder (and cache) as training."""
+    from pipeline.classify.embeddings import Embedder
+    from pipeline.classify.labels import load_labels
+
+    labels = load_labels(settings.labels_dir)
+    embedder = Embedder(settings)
+    try:
+        train_vecs = embedder.encode([r.text for r in labels.rows])
+        query = embedder.encode([text])[0]
+    finally:
+        embedder.close()
+    sims = train_vecs @ query
+    order = np.argsort(-sims, kind="stable")[:k]
+    return pd.DataFrame([{"similarity": round(float(sims[i]), 3),
+                          "challenges": list(labels.rows[i].challenges),
+                          "file": labels.rows[i].file, "text": labels.rows[i].text}
+                         for i in order])

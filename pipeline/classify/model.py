@@ -31,6 +31,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
+from pipeline.classify.rules import N_PER_KEY
 from pipeline.config import ClassifySettings
 from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
 
@@ -305,11 +306,16 @@ class ChallengeModel:
 
 
 # -- stakeholders --------------------------------------------------------------------------------
+N_LEVEL2 = 1 + N_PER_KEY + 2
+
+
 def _stake_level2(p1: np.ndarray, rules: np.ndarray, j: int) -> np.ndarray:
-    """Level-2 features for stakeholder key j: logit of the embedding model, rule values."""
+    """Level-2 features for stakeholder key j: logit of the embedding model, its rule values
+    (role hit, mention, mention in an option sentence), any option, any addressee."""
     n_keys = len(STAKEHOLDER_KEYS)
-    return np.column_stack([logit(p1[:, j]), rules[:, 2 * j], rules[:, 2 * j + 1],
-                            rules[:, 2 * n_keys], rules[:, 2 * n_keys + 1]])
+    base = N_PER_KEY * j
+    return np.column_stack([logit(p1[:, j])] + [rules[:, base + i] for i in range(N_PER_KEY)] +
+                           [rules[:, N_PER_KEY * n_keys], rules[:, N_PER_KEY * n_keys + 1]])
 
 
 @dataclass
@@ -344,7 +350,7 @@ class StakeholderModel:
             for j in range(k):
                 c, i = fit_binary_lr(X[tr], Y[tr, j], cfg.stakeholder_C, cfg.seed)
                 oof[te, j] = sigmoid(X[te] @ c + i)
-        l2c = np.zeros((k, 5))
+        l2c = np.zeros((k, N_LEVEL2))
         l2i = np.zeros(k)
         for j in range(k):
             l2c[j], l2i[j] = fit_binary_lr(_stake_level2(oof, rules, j), Y[:, j], 1.0, cfg.seed,
@@ -370,7 +376,7 @@ class StakeholderModel:
         return {"thresholds": {k: round(float(t), 4) for k, t in zip(STAKEHOLDER_KEYS,
                                                                      self.thresholds)},
                 "level2_features": ["logit_embedding_model", "role_hit", "mention",
-                                    "any_option", "any_addressee"],
+                                    "option_mention", "any_option", "any_addressee"],
                 "level2_coef": {k: [round(float(v), 4) for v in row]
                                 for k, row in zip(STAKEHOLDER_KEYS, self.l2_coef)}}
 

@@ -33,11 +33,12 @@ RECOMMEND_VERBS = {"recommend", "propose", "suggest", "urge", "advocate", "encou
                    "call", "ask", "request", "support", "favour", "favor", "endorse", "insist",
                    "appeal", "implore", "exhort", "stress", "emphasise", "emphasize",
                    "underline", "reiterate", "welcome", "believe", "consider", "think"}
+WANT_VERBS = {"want", "ask", "demand", "advise", "expect", "like", "need"}
 STRONG_RECOMMEND = {"recommend", "propose", "suggest", "urge", "advocate", "call", "appeal",
                     "implore", "exhort", "insist", "request"}
 OBJECT_CONTROL = {"urge", "encourage", "invite", "call", "ask", "request", "require", "enable",
                   "help", "allow", "empower", "oblige", "force", "compel", "push", "incentivise",
-                  "incentivize", "mandate", "press", "challenge", "task", "support", "assist",
+                  "incentivize", "mandate", "press", "challenge", "task", "assist",
                   "persuade", "motivate"}
 DUTY_NOUNS = {"duty", "responsibility", "obligation", "role", "mandate", "task", "onus",
               "part", "job", "burden"}
@@ -49,7 +50,7 @@ IMPORTANCE_ADJ = {"good", "best", "important", "essential", "crucial", "necessar
 # Imperatives that are not courses of action (letters, documents, navigation).
 NON_OPTION_IMPERATIVES = {"see", "find", "note", "thank", "contact", "read", "visit", "click",
                           "refer", "let", "please", "feel", "do", "check", "look", "go",
-                          "email", "write", "call", "download", "consult", "cf", "compare",
+                          "email", "write", "call", "consult", "cf", "compare",
                           "imagine", "consider", "take", "keep", "say", "remember", "welcome",
                           "forgive", "excuse", "allow", "attach", "include", "enclose"}
 NON_OPTION_VERBS = {"thank", "acknowledge", "note", "read", "refer", "cite", "contact",
@@ -57,7 +58,7 @@ NON_OPTION_VERBS = {"thank", "acknowledge", "note", "read", "refer", "cite", "co
                     "apologize", "wish", "like", "love", "appreciate", "congratulate",
                     "welcome", "find", "reply", "respond", "forward", "email", "see", "rely",
                     "construe", "attribute", "interpret", "regard", "quote", "treat",
-                    "hesitate", "mention", "say", "assume", "know", "remember"}
+                    "hesitate", "mention", "say"}
 ALL_STAKEHOLDER_PHRASES = ("all stakeholders", "all stakeholder groups", "every stakeholder",
                            "each stakeholder", "all the stakeholders", "all actors",
                            "all parties", "all relevant stakeholders", "every actor",
@@ -67,11 +68,11 @@ ALL_STAKEHOLDER_PHRASES = ("all stakeholders", "all stakeholder groups", "every 
                            "stakeholders of all kinds", "all interested parties")
 
 _RE_EXPLICIT = re.compile(
-    r"\b(?:we|i|our (?:organi[sz]ation|association|ministry|company|network|group)) "
+    r"\bwe (?:would |therefore |also |again )*ask (?:for|that)\b|\b(?:we|i|our (?:organi[sz]ation|association|ministry|company|network|group)) "
     r"(?:would |therefore |also |further |strongly |firmly |respectfully |hereby |kindly |"
     r"again |thus |urgently )*"
     r"(?:recommend|propose|suggest|urge|call (?:on|upon|for)|advocate|appeal|encourage|"
-    r"argue for|ask (?:for|that)|demand|want \w+ to|would like to see|welcome (?:a|an|the)|"
+    r"argue for|demand|want \w+ to|would like to see|"
     r"support (?:a|an|the) (?:\w+ )?(?:reform|creation|establishment|adoption|introduction|"
     r"proposal|code|framework|initiative|approach|development|model|measure))",
     re.I)
@@ -82,7 +83,8 @@ _RE_WOULD = re.compile(
     r"desirable|step|improvement|start|solution|way forward|advisable|wise|sensible|"
     r"beneficial|appropriate|preferable))\b|\b(?:a|the|one) (?:first|next|good|useful|"
     r"simple|practical|key|necessary) step (?:would|could|is|will) be\b|"
-    r"\b(?:could|might|can) usefully\b", re.I)
+    r"\b(?:could|might|can) usefully\b|\b(?:we|i) would (?:\w+ )?(?:welcome|support|favour|"
+    r"favor|encourage|like to see|prefer)\b", re.I)
 _RE_RECO_NOUN = re.compile(
     r"\b(?:our|my|the|a|one|another|first|second|third|main|key|final|further) "
     r"(?:[\w'’]+ ){0,2}(?:recommendation|proposal|suggestion|request|ask|call)s? (?:is|are|would be|"
@@ -148,6 +150,8 @@ class RuleResult:
     role_hits: dict[str, int] = field(default_factory=dict)
     # stakeholder key -> number of times a lexicon actor is mentioned anywhere
     mentions: dict[str, int] = field(default_factory=dict)
+    # stakeholder key -> number of option sentences that mention it
+    option_mentions: dict[str, int] = field(default_factory=dict)
     n_sentences: int = 0
 
     @property
@@ -155,17 +159,20 @@ class RuleResult:
         return bool(self.options)
 
     def features(self) -> list[float]:
-        """Per stakeholder key: [role hit, mention], plus two global values."""
+        """Per stakeholder key: [role hit, mention, mention in an option sentence], plus two
+        global values (any option sentence, any option sentence with an addressee)."""
         out: list[float] = []
         for k in STAKEHOLDER_KEYS:
             out.append(1.0 if self.role_hits.get(k) else 0.0)
             out.append(min(self.mentions.get(k, 0), 3) / 3.0)
+            out.append(1.0 if self.option_mentions.get(k) else 0.0)
         out.append(1.0 if self.options else 0.0)
         out.append(1.0 if any(o.addressees for o in self.options) else 0.0)
         return out
 
 
-N_RULE_FEATURES = 2 * len(STAKEHOLDER_KEYS) + 2
+N_PER_KEY = 3
+N_RULE_FEATURES = N_PER_KEY * len(STAKEHOLDER_KEYS) + 2
 
 
 class ActorLexicon:
@@ -197,11 +204,38 @@ class ActorLexicon:
                 tok.lemma_.lower() in ("stakeholder", "actor", "party")
                 and any(c.lower_ in ("all", "every", "each") for c in tok.children)):
             return tuple(STAKEHOLDER_KEYS)
-        keys = self.keys_for_words(phrase)
-        if keys:
-            return keys
-        # "the governments of the region", "operators of critical networks": head alone
-        return self.keys_for_words([tok.text])
+        if tok.lemma_.lower() in GENERIC_HEADS:
+            # "staff of intelligence agencies", "members of parliament": the group named after of
+            for prep in tok.children:
+                if prep.dep_ == "prep" and prep.lower_ == "of":
+                    for obj in _has_child(prep, ("pobj",)):
+                        keys = self.keys_for_token(obj)
+                        if keys:
+                            return keys
+        keys = self.keys_for_words(phrase) or self.keys_for_words([tok.text])
+        if keys == ("government",) and any(w.lower() in INTERNATIONAL_WORDS for w in phrase):
+            return ("intergovernmental",)
+        return keys
+
+    def keys_in_words(self, text: str) -> set[str]:
+        """Every lexicon phrase found in a text by plain word n-grams (Spanish/French)."""
+        words = re.findall(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", text.lower())
+        found: set[str] = set()
+        for size in range(min(self.max_words, len(words)), 0, -1):
+            for start in range(len(words) - size + 1):
+                phrase = " ".join(words[start:start + size])
+                if phrase in self.lexicon:
+                    found.update(self.lexicon[phrase])
+        return found
+
+
+GENERIC_HEADS = {"staff", "member", "members", "official", "officials", "personnel", "head",
+                 "heads", "leader", "leaders", "management", "representative",
+                 "representatives", "employee", "employees", "board", "boards", "team",
+                 "teams", "part", "all", "each", "some", "many", "most", "none", "one",
+                 "body", "bodies", "association", "associations", "network", "networks"}
+INTERNATIONAL_WORDS = {"international", "multilateral", "intergovernmental", "un",
+                       "supranational"}
 
 
 def _np_words(tok) -> list[str]:
@@ -258,8 +292,21 @@ class RuleEngine:
             s_text = sent.text.strip()
             if not s_text:
                 continue
-            self._mentions(sent, res.mentions)
+            sent_mentions: dict[str, int] = {}
+            romance = _romance(s_text)
+            if romance:
+                for key in self.actors.keys_in_words(s_text):
+                    sent_mentions[key] = sent_mentions.get(key, 0) + 1
+            else:
+                self._mentions(sent, sent_mentions)
+            for key, n in sent_mentions.items():
+                res.mentions[key] = res.mentions.get(key, 0) + n
             cue, actors = self._option(sent)
+            if cue and romance:
+                actors = set(actors) | set(sent_mentions)
+            if cue:
+                for key in sent_mentions:
+                    res.option_mentions[key] = res.option_mentions.get(key, 0) + 1
             for key in actors:
                 res.role_hits[key] = res.role_hits.get(key, 0) + 1
             if cue:
@@ -323,10 +370,13 @@ class RuleEngine:
                         continue
                     cue = cue or f"modal:{modal}"
                     actors |= subj_keys
+                elif modal == "will" and any(x.lower_ == "we" for x in subj) and \
+                        verb.lemma_ in HELPING_VERBS and not _has_child(verb, ("neg",)):
+                    cue = cue or "commitment:will"
                 elif subj_keys and not _passive(verb) and verb.lemma_ != "be" and (
-                        modal in ("could", "might", "will")
-                        or (modal == "can" and verb.lemma_ in HELPING_VERBS)
-                        or (modal == "would" and verb.lemma_ in HELPING_VERBS)):
+                        modal in ("could", "might")
+                        or (modal in ("can", "would", "will") and verb.lemma_ in HELPING_VERBS
+                            and subj_keys != {"users"})):
                     if any(n.dep_ == "neg" for n in verb.children):
                         continue
                     # weak modal with an actor as subject: "civil society could monitor ...",
@@ -340,22 +390,36 @@ class RuleEngine:
                 if aux and aux[0].lower_ in ("is", "are", "be", "remain", "remains") and \
                         any(c.dep_ == "xcomp" for c in tok.children):
                     keys, _ = self._subject_keys(tok)
-                    if tok.lemma_ != "expect" or keys:
+                    if (tok.lemma_ not in ("expect", "ask") or keys) and \
+                            not _has_child(tok, ("agent",)):
                         cue = cue or f"passive:{tok.lemma_}"
                         actors |= keys
 
             # 3. "we recommend that X ...", "we call on X to ...", "the Commission urges X to"
-            if tok.pos_ == "VERB" and tok.lemma_ in RECOMMEND_VERBS and \
+            if tok.pos_ == "VERB" and tok.lemma_ in RECOMMEND_VERBS | WANT_VERBS and \
                     tok.tag_ in ("VBP", "VBZ", "VB") and _main_clause(tok):
                 subj = _has_child(tok, ("nsubj",))
+                if not subj and tok.dep_ == "conj":
+                    subj = _has_child(tok.head, ("nsubj",))
                 first_person = any(s.lower_ in ("we", "i") for s in subj)
-                org_subject = any(s.pos_ in ("PROPN", "NOUN") for s in subj) and \
-                    tok.tag_ == "VBZ"
-                if subj and (first_person or org_subject) and tok.lemma_ in STRONG_RECOMMEND | \
-                        OBJECT_CONTROL | {"ask", "demand", "want", "advise", "welcome", "argue",
-                                          "expect", "need", "favour", "favor", "support"}:
+                org_subject = tok.tag_ == "VBZ" and any(
+                    self.actors.keys_for_token(s) or s.lemma_.lower() in ORG_NOUNS for s in subj)
+                # want/like/ask/expect count only with someone else to act: "we would like
+                # ministries to fund ...", "we ask for ...", not "I would like to share ..."
+                other = any(c.dep_ == "prep" and c.lower_ == "for" for c in tok.children) or (
+                    any(c.dep_ == "dobj" for c in tok.children)
+                    and any(c.dep_ in ("ccomp", "xcomp") for c in tok.children)) or any(
+                    c.dep_ == "ccomp" and _has_child(c, ("nsubj", "nsubjpass"))
+                    for c in tok.children)
+                wanted = tok.lemma_ not in WANT_VERBS or other
+                if subj and (first_person or org_subject) and wanted and tok.lemma_ in \
+                        (STRONG_RECOMMEND | OBJECT_CONTROL | WANT_VERBS | {"argue", "favour",
+                                                                          "favor"}) - {"support"}:
                     if not any(n.dep_ == "neg" for n in tok.children):
                         cue = cue or f"recommend:{tok.lemma_}"
+                if first_person and tok.lemma_ == "need" and tok.tag_ in ("VBP", "VB") and \
+                        _has_child(tok, ("dobj",)) and not _has_child(tok, ("neg",)):
+                    cue = cue or "recommend:need"
                 for c in tok.children:
                     if c.dep_ == "dobj" and tok.lemma_ in OBJECT_CONTROL | {"ask", "want",
                                                                            "advise", "expect"}:
@@ -422,7 +486,8 @@ class RuleEngine:
                     not _has_child(tok, ("neg",)):
                 keys, subj = self._subject_keys(tok)
                 if subj and subj[0].lower_ not in ("it", "this", "that", "attackers", "attack"):
-                    cue = cue or f"need:{tok.lemma_}"
+                    if keys:
+                        cue = cue or f"need:{tok.lemma_}"
                     actors |= keys
 
         # 9. explicit phrases (regex), good practice / need statements, "would help"
@@ -441,7 +506,7 @@ class RuleEngine:
         if cue is None:
             cue = _measure_fragment(sent)
         # 12. Spanish / French deontic forms
-        if cue is None and (_RE_ES.search(text) or _RE_FR.search(text)):
+        if cue is None and _romance(text) and (_RE_ES.search(text) or _RE_FR.search(text)):
             cue = "es/fr"
         if cue is None:
             return None, actors
@@ -466,7 +531,8 @@ class RuleEngine:
             if len(cand) < 3:
                 continue
             first = cand[0]
-            if first.lower_ in NON_OPTION_IMPERATIVES or not first.text[:1].isupper():
+            if first.lower_ in NON_OPTION_IMPERATIVES or not (
+                    first.text[:1].isupper() or cand is not toks):
                 continue
             if _has_child(first, ("nsubj", "nsubjpass", "aux", "auxpass")):
                 continue
@@ -475,6 +541,9 @@ class RuleEngine:
                                                      first.lower_ in IMPERATIVE_VERBS):
                 return "imperative"
             if first.dep_ == "ROOT" and first.tag_ == "VB" and first.lower_ in IMPERATIVE_VERBS:
+                return "imperative"
+            # the tagger often reads a capitalised imperative as an adjective or a noun
+            if first.lower_ in UNAMBIGUOUS_IMPERATIVES and not _has_child(first, ("nsubj",)):
                 return "imperative"
         return None
 
@@ -488,12 +557,23 @@ def _main_clause(verb) -> bool:
         return True
     if v.dep_ == "ccomp":
         head = v.head
-        if head.lemma_ in REPORTING_OK and not any(n.dep_ == "neg" for n in head.children):
-            return True
-        return head.pos_ == "ADJ" or head.lemma_ in ("be",)
+        if any(n.dep_ == "neg" for n in head.children):
+            return False
+        return head.lemma_ not in REPORTING_BAD
     if v.dep_ == "parataxis":
         return True
     return False
+
+
+_ROMANCE_WORDS = {"de", "la", "el", "los", "las", "les", "des", "que", "et", "y", "en", "le",
+                  "une", "un", "una", "du", "del", "por", "para", "pour", "est", "es", "se",
+                  "su", "sus", "leur", "leurs", "aux", "al", "dans", "con", "avec", "sur"}
+
+
+def _romance(text: str) -> bool:
+    """A cheap language check: enough Spanish/French function words."""
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    return len(words) >= 3 and sum(w in _ROMANCE_WORDS for w in words) >= max(2, len(words) // 8)
 
 
 def _passive(verb) -> bool:
@@ -505,7 +585,12 @@ def _measure_fragment(sent) -> str | None:
     words = [t for t in sent if t.is_alpha]
     if len(words) < 4 or len(words) > 60:
         return None
-    if any(t.pos_ in ("VERB", "AUX") and t.tag_ in ("VBZ", "VBP", "VBD", "MD") for t in sent):
+    if any(t.tag_ in ("VBZ", "VBP", "VBD", "MD") for t in sent):
+        return None
+    if sum(1 for t in sent if t.like_num) > 2:
+        return None              # a table of contents, a list of figures
+    lead = [t for t in sent if not (t.is_punct or t.is_space or t.like_num)]
+    if not lead or lead[0].i != words[0].i:
         return None
     if sum(1 for w in words if w.text[:1].isupper()) > 0.6 * len(words):
         return None              # a title or a reference
@@ -515,16 +600,23 @@ def _measure_fragment(sent) -> str | None:
     return None
 
 
+ORG_NOUNS = {"organisation", "organization", "commission", "secretariat", "network",
+             "association", "office", "council", "forum", "coalition", "alliance", "board",
+             "agency", "federation", "union", "committee", "institute", "centre", "center",
+             "foundation", "chamber", "group", "team", "consortium", "initiative"}
 NEGATIVE_SUBJECTS = {"nobody", "none", "nothing", "noone", "neither"}
 HELPING_VERBS = {"help", "contribute", "play", "support", "lead", "assist", "promote",
                  "encourage", "facilitate", "do", "take", "make", "provide", "ensure",
                  "strengthen", "work", "invest", "establish", "create", "develop", "adopt",
                  "publish", "fund", "launch", "set", "build", "introduce", "require",
                  "improve", "offer", "share", "train", "raise", "consider", "give"}
-REPORTING_OK = {"believe", "think", "argue", "recommend", "propose", "suggest", "consider",
-                "insist", "stress", "feel", "agree", "urge", "hold", "maintain", "request",
-                "demand", "advise", "emphasise", "emphasize", "underline", "conclude",
-                "recognise", "recognize", "be", "mean", "add"}
+# Heads of reported clauses whose modal is not the writer's proposal ("asked which ... should").
+REPORTING_BAD = {"ask", "wonder", "know", "explain", "understand", "doubt", "question",
+                 "decide", "determine", "say", "tell", "show", "find", "learn", "see", "hear",
+                 "read", "specify", "describe", "state", "discuss", "debate", "clarify",
+                 "examine", "investigate", "report", "claim", "fear", "worry", "accept",
+                 "remember", "forget", "note", "observe", "notice", "realise", "realize",
+                 "reveal", "suggest_past", "admit", "deny", "check", "consider_past"}
 MEASURE_WORDS = {"mandatory", "compulsory", "minimum", "clear", "fast", "faster", "regular",
                  "independent", "stronger", "greater", "better", "more", "increased",
                  "improved", "dedicated", "free", "accessible", "creation", "establishment",
@@ -536,6 +628,23 @@ MEASURE_WORDS = {"mandatory", "compulsory", "minimum", "clear", "fast", "faster"
                  "shared", "joint", "national", "legal", "stricter", "strict", "universal",
                  "default", "automatic", "secure", "timely", "tax", "incentives"}
 
+
+# Verbs that open imperative bullets and are rarely a noun or adjective at a sentence start.
+UNAMBIGUOUS_IMPERATIVES = {
+    "install", "disable", "enable", "establish", "create", "develop", "adopt", "implement",
+    "ensure", "promote", "strengthen", "encourage", "invest", "introduce", "provide",
+    "improve", "raise", "foster", "facilitate", "enhance", "harmonise", "harmonize", "deploy",
+    "enforce", "protect", "publish", "designate", "prioritise", "prioritize", "include",
+    "integrate", "engage", "involve", "expand", "extend", "amend", "restrict", "prohibit",
+    "abolish", "repeal", "incentivise", "incentivize", "encrypt", "organise", "organize",
+    "apply", "avoid", "ratify", "recognise", "recognize", "regulate", "define", "guarantee",
+    "allocate", "dedicate", "cooperate", "collaborate", "coordinate", "mainstream",
+    "empower", "equip", "educate", "inform", "upgrade", "segment", "remove", "uphold",
+    "refrain", "resist", "identify", "certify", "procure", "purchase", "subsidise",
+    "subsidize", "recruit", "hire", "harden", "download", "choose", "require", "make",
+    "pair", "enact", "legislate", "criminalise", "criminalize", "decriminalise", "simplify",
+    "strengthen", "rethink", "reconsider", "revise", "adapt", "empower", "reach", "disclose",
+    "notify", "verify", "validate", "authenticate", "sign", "filter", "block", "reject"}
 
 # Verbs that commonly open an imperative recommendation bullet.
 IMPERATIVE_VERBS = {

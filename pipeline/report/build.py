@@ -91,7 +91,7 @@ def paragraph_record(cp: ClassifiedParagraph, option_group: str | None) -> dict[
     if cp.confirmed is not None:
         c = cp.confirmed
         rec["review"] = {"decision": c.decision, "reviewer": c.reviewer,
-                         "confirmed_at": c.confirmed_at, "relabel_to": c.relabel_to,
+                         "reviewed_at": c.reviewed_at, "relabel_to": c.relabel_to,
                          "merge_into": c.merge_into}
         rec["model"] = {"challenges": list(pred.challenges),
                         "stakeholders": list(pred.stakeholders),
@@ -204,3 +204,149 @@ def build_report(
     }
     return ReportResult(grouping=grouping, quotes=quotes, paths=paths, review_message=message,
                         timings=timings, counts=counts)
+
+
+# ---------------------------------------------------------------- run.json, summary, DVC stage
+
+class StepBar:
+    """A per-stage progress bar over named steps (tqdm on stderr; silent when disabled)."""
+
+    def __init__(self, desc: str, total: int, enabled: bool) -> None:
+        import sys
+
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, desc=desc, unit="step", disable=not enabled, leave=False,
+                        file=sys.stderr)
+        self._started = False
+
+    def __call__(self, message: str) -> None:
+        if self._started:
+            self.bar.update(1)
+        self._started = True
+        self.bar.set_postfix_str(message, refresh=True)
+
+    def close(self) -> None:
+        if self._started:
+            self.bar.update(1)
+        self.bar.close()
+
+
+REPORT_STEPS = 5  # grouping, jsonl, html, docx, review (build_report's progress calls)
+
+
+def write_run_json(path: Path, data: dict[str, Any]) -> Path:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def summary_text(counts: dict[str, Any], paths: dict[str, Path], quarantined_by_reason:
+                 dict[str, int], review_message: str | None, seconds: float) -> str:
+    """What a person reads at the end of a run: what happened and the paths to open."""
+    q = counts.get("files_quarantined", 0)
+    reasons = ", ".join(f"{r}: {n}" for r, n in quarantined_by_reason.items())
+    lines = [
+        f"Read {counts.get('files_seen', 0)} file(s): {counts.get('files_with_text', 0)} with "
+        f"text ({counts.get('paragraphs', 0)} paragraphs), {q} quarantined"
+        + (f" ({reasons})" if reasons else "") + f" in {seconds:.1f} s.",
+        f"Found {counts.get('option_groups', 0)} candidate policy option(s) "
+        f"({counts.get('option_groups_multi', 0)} backed by several contributions) with "
+        f"{counts.get('quotes', 0)} verified quote(s)"
+        + (f"; {counts['quotes_dropped']} quote(s) failed verification and were left out"
+           if counts.get("quotes_dropped") else "") + ".",
+    ]
+    if counts.get("confirmed_paragraphs"):
+        lines.append(f"{counts['confirmed_paragraphs']} paragraph(s) carry a reviewer's "
+                     "confirmed label.")
+    lines.append("")
+    labels = [("Report", "html"), ("Word draft", "docx"), ("Review sheet", "review"),
+              ("Paragraphs", "paragraphs"), ("Quarantine", "quarantine"), ("Run facts", "run")]
+    for label, key in labels:
+        if key in paths:
+            lines.append(f"  {label + ':':<14}{paths[key]}")
+    if review_message:
+        lines += ["", f"Note: {review_message}"]
+    if q:
+        lines += ["", f"{q} file(s) could not be read; see {paths.get('quarantine')} for why."]
+    return "\n".join(lines)
+
+
+def _guess_input_dir(settings: Settings, documents: Iterable[Any]) -> Path | None:
+    """The submissions folder for links in the report, when the DVC stage does not say: the
+    project's corpus/raw if every document is there."""
+    candidate = settings.resolve(Path("corpus/raw"))
+    docs = list(documents)
+    if docs and all((candidate / d.source_file).is_file() for d in docs):
+        return candidate
+    return None
+
+
+def report_from_stages(interim_dir: Path, processed_dir: Path, out_dir: Path,
+                       settings: Settings, progress: bool = True,
+                       input_dir: Path | None = None) -> str:
+    """The DVC report stage: read corpus/interim and classified.parquet, write the outputs."""
+    import pyarrow.parquet as pq
+
+    from pipeline.classify.embeddings import Embedder
+    from pipeline.errors import InputFormatError
+    from pipeline.extract.store import read_interim
+    from pipeline.report.model import prediction_from_row
+    from pipeline.review.confirmed import load_confirmed
+
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    extracted = read_interim(interim_dir)
+    classified_path = Path(processed_dir) / "classified.parquet"
+    if not classified_path.is_file():
+        raise InputFormatError(f"{classified_path} does not exist: run `cenb classify` first.")
+    rows = {str(r["paragraph_id"]): r for r in pq.read_table(classified_path).to_pylist()}
+    missing = [p.paragraph_id for p in extracted.paragraphs if p.paragraph_id not in rows]
+    if missing:
+        raise InputFormatError(
+            f"{classified_path} has no classification for {len(missing)} extracted "
+            f"paragraph(s) (e.g. {missing[0]}): it is older than {interim_dir}; run "
+            "`cenb classify` again.")
+    paragraphs = [ClassifiedParagraph(p, prediction_from_row(rows[p.paragraph_id]))
+                  for p in extracted.paragraphs]
+    documents = {d.source_file: d for d in extracted.documents}
+    attach_confirmed(paragraphs, load_confirmed(settings.labels_dir))
+    inp = ReportInput(documents=documents, paragraphs=paragraphs,
+                      quarantine=list(extracted.quarantine),
+                      input_dir=input_dir or _guess_input_dir(settings, documents.values()),
+                      files_seen=extracted.stats.files_seen or None)
+    timings["read"] = round(time.perf_counter() - t, 3)
+    embedder = Embedder(settings)
+    bar = StepBar("report", REPORT_STEPS, progress)
+    try:
+        result = build_report(inp, lambda texts: embedder.encode(texts), settings, out_dir,
+                              progress=bar, model_id=embedder.model_id)
+    finally:
+        bar.close()
+        embedder.close()
+    timings.update(result.timings)
+    seconds = time.perf_counter() - started
+    timings["total"] = round(seconds, 3)
+    files_seen = extracted.stats.files_seen or (len(documents) + len(inp.quarantine))
+    counts = {"files_seen": files_seen, "files_with_text": len(documents),
+              "files_quarantined": len(inp.quarantine), "paragraphs": len(paragraphs),
+              **result.counts}
+    by_reason = extracted.quarantined_by_reason()
+    run_path = Path(out_dir) / "run.json"
+    write_run_json(run_path, {
+        "command": "cenb report", "cenb_version": __version__,
+        "interim_dir": str(Path(interim_dir).resolve()),
+        "processed_dir": str(Path(processed_dir).resolve()),
+        "out_dir": str(Path(out_dir).resolve()),
+        "counts": {**counts, "quarantined_by_reason": by_reason},
+        "timings": timings,
+        "settings": {"group_threshold": settings.report.group_threshold,
+                     "min_option_chars": settings.report.min_option_chars,
+                     "embed_model": embedder.model_id},
+        "outputs": {k: str(p) for k, p in result.paths.items()},
+        "review_message": result.review_message,
+    })
+    paths = {**result.paths, "run": run_path}
+    return summary_text(counts, paths, by_reason, result.review_message, seconds)

@@ -17,7 +17,8 @@ class ClassifiedParagraph:
     """An extracted paragraph, the model's prediction for it and, if any, a reviewer's label.
 
     The effective labels (challenges, stakeholders, is_policy_option) are the reviewer's where a
-    review confirmed or corrected them, else the model's.
+    review confirmed or corrected them, else the model's (a reviewer's label may leave
+    stakeholders / is_policy_option unjudged: None, then the model's stand).
     """
 
     para: Paragraph
@@ -40,13 +41,13 @@ class ClassifiedParagraph:
 
     @property
     def stakeholders(self) -> list[str]:
-        if self.confirmed is not None:
+        if self.confirmed is not None and self.confirmed.stakeholders is not None:
             return list(self.confirmed.stakeholders)
         return list(self.prediction.stakeholders)
 
     @property
     def is_policy_option(self) -> bool:
-        if self.confirmed is not None:
+        if self.confirmed is not None and self.confirmed.is_policy_option is not None:
             return bool(self.confirmed.is_policy_option)
         return bool(self.prediction.is_policy_option)
 
@@ -58,7 +59,7 @@ class ClassifiedParagraph:
     @property
     def option_score(self) -> float:
         """The classifier's policy-option score where it gives one (Prediction.extra)."""
-        if self.confirmed is not None:
+        if self.confirmed is not None and self.confirmed.is_policy_option is not None:
             return 1.0 if self.confirmed.is_policy_option else 0.0
         for name in ("policy_option_score", "is_policy_option_score", "option_score"):
             value = self.prediction.extra.get(name)

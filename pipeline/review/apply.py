@@ -6,8 +6,8 @@
    no relabel_to / merge_into without the matching decision. All problems are collected and
    raised together as one ReviewError naming sheet and row; nothing is written then.
 2. Turn decisions into one labels row per paragraph (a paragraph's own decision overrides its
-   group's) in the labels format read by pipeline/classify/labels.py: "source": "confirmed",
-   reviewer, confirmed_at, paragraph_id, decision (+ group_id, relabel_to, merge_into, comment).
+   group's) in the labels format of BRIEF.md / pipeline/classify/labels.py: "source": "review",
+   reviewer, reviewed_at, paragraph_id, decision (+ group_id, relabel_to, merge_into, comment).
 3. Append them to labels/confirmed/<date>-<sheet-hash>.jsonl. The sheet hash is computed from
    the decisions, so applying the same sheet twice adds nothing; rows that repeat a paragraph's
    latest confirmed decision (e.g. decisions a re-run pre-filled) are skipped too.
@@ -427,9 +427,9 @@ def apply_plan(plan: ReviewPlan, labels_dir: Path, reviewer: str,
             "stakeholders": label["stakeholders"],
             "is_policy_option": label["is_policy_option"],
             "heading": label["heading"],
-            "source": "confirmed",
+            "source": "review",
             "reviewer": reviewer,
-            "confirmed_at": stamp,
+            "reviewed_at": stamp,
             "paragraph_id": label["paragraph_id"],
             "decision": label["decision"],
             "group_id": label.get("group_id"),

@@ -1,9 +1,10 @@
 """Reviewers' confirmed labels (labels/confirmed/*.jsonl) as the report stage sees them.
 
 The files are written by `cenb review apply` (pipeline/review/apply.py) in the labels format of
-pipeline/classify/labels.py ("source": "confirmed", who and when, the paragraph's stable id);
-`cenb train` reads the same files. Here they are read back keyed by paragraph_id: the latest
-decision for a paragraph wins (by confirmed_at, then file name, then line).
+BRIEF.md / pipeline/classify/labels.py ("source": "review", reviewer, reviewed_at, the
+paragraph's stable id, decision); `cenb train` reads the same files. Here they are read back
+keyed by paragraph_id: the latest decision for a paragraph wins (by reviewed_at, then file name,
+then line).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class ConfirmedLabel:
     stakeholders: tuple[str, ...] | None   # None: not judged (the model's stand)
     is_policy_option: bool | None          # None: not judged
     reviewer: str
-    confirmed_at: str
+    reviewed_at: str
     relabel_to: str | None = None
     merge_into: str | None = None
     group_id: str | None = None
@@ -43,7 +44,7 @@ class ConfirmedLabel:
             what += f" → {self.relabel_to}"
         if self.decision == "merge" and self.merge_into:
             what += f" → {self.merge_into}"
-        return f"{what} ({self.reviewer}, {self.confirmed_at[:10]})"
+        return f"{what} ({self.reviewer}, {self.reviewed_at[:10]})"
 
 
 def confirmed_dir(labels_dir: Path) -> Path:
@@ -74,7 +75,7 @@ def parse_confirmed(obj: dict[str, Any], where: str, file: str, line: int
         paragraph_id=str(pid), decision=decision, challenges=challenges,
         stakeholders=stakeholders, is_policy_option=option if isinstance(option, bool) else None,
         reviewer=str(obj.get("reviewer") or obj.get("author") or ""),
-        confirmed_at=str(obj.get("confirmed_at") or obj.get("reviewed_at")
+        reviewed_at=str(obj.get("reviewed_at") or obj.get("confirmed_at")
                          or obj.get("created") or ""),
         relabel_to=obj.get("relabel_to"), merge_into=obj.get("merge_into"),
         group_id=obj.get("group_id"), comment=obj.get("comment"), file=file, line=line)
@@ -108,7 +109,7 @@ def load_confirmed(labels_dir: Path) -> dict[str, ConfirmedLabel]:
         if label is None:
             continue
         current = latest.get(label.paragraph_id)
-        if current is None or (label.confirmed_at, label.file, label.line) >= (
-                current.confirmed_at, current.file, current.line):
+        if current is None or (label.reviewed_at, label.file, label.line) >= (
+                current.reviewed_at, current.file, current.line):
             latest[label.paragraph_id] = label
     return latest

@@ -114,7 +114,7 @@ def test_confirmed_merge_moves_a_paragraph_into_the_target_group(make_input, fin
             cp.confirmed = ConfirmedLabel(
                 paragraph_id=cp.para.paragraph_id, decision="merge",
                 challenges=("reliability_access",), stakeholders=None, is_policy_option=True,
-                reviewer="Ana", confirmed_at="2026-11-23T10:00:00+00:00",
+                reviewer="Ana", reviewed_at="2026-11-23T10:00:00+00:00",
                 merge_into=target.group_id)
     merged = _group(inp2, finder, encode_tfidf, 0.25)
     new_target = merged.group(target.group_id)

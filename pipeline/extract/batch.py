@@ -1,0 +1,264 @@
+"""The extract stage: every file under a folder -> documents + paragraphs, or quarantine.
+
+    result = extract_directory(Path("corpus/raw"), settings)
+    print_summary(result)
+    write_interim(result, settings.interim_dir)        # pipeline.extract.store
+
+Files are listed recursively (hidden files and the manifest skipped) and sorted; each is hashed,
+looked up in the per-file cache, and the rest are extracted in worker processes with time and
+memory bounds (pool.py). Over-long paragraphs are split at sentence boundaries (segment.py)
+before caching. Contributor information from the manifest, or inferred from the document, is
+applied last, so a manifest edit takes effect without re-extracting anything.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from pipeline.config import Settings
+from pipeline.errors import CenbError
+from pipeline.extract.cache import ExtractCache, cache_key, file_sha256
+from pipeline.extract.contributor import (
+    MANIFEST_NAME,
+    ManifestEntry,
+    find_manifest,
+    infer_contributor,
+    load_manifest,
+)
+from pipeline.extract.language import document_language
+from pipeline.extract.model import Block, RawDocument
+from pipeline.extract.pool import run_pool
+from pipeline.extract.segment import split_long
+from pipeline.records import (
+    PARAGRAPH_SEPARATOR,
+    QUARANTINE_REASONS,
+    Document,
+    Paragraph,
+    QuarantineEntry,
+    content_hash,
+    paragraph_id,
+)
+
+
+class InputDirError(CenbError):
+    """The input folder does not exist or is not a folder."""
+
+
+@dataclass
+class ExtractStats:
+    files_seen: int = 0
+    from_cache: int = 0
+    extracted: int = 0
+    seconds: float = 0.0
+    manifest: str | None = None
+    contributor_sources: dict[str, int] = field(default_factory=dict)  # manifest, statement...
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "files_seen": self.files_seen, "from_cache": self.from_cache,
+            "extracted": self.extracted, "seconds": round(self.seconds, 3),
+            "manifest": self.manifest, "contributor_sources": dict(self.contributor_sources),
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass
+class ExtractResult:
+    documents: list[Document]
+    paragraphs: list[Paragraph]
+    quarantine: list[QuarantineEntry]
+    stats: ExtractStats = field(default_factory=ExtractStats)
+
+    @property
+    def files_with_text(self) -> int:
+        return len(self.documents)
+
+    def quarantined_by_reason(self) -> dict[str, int]:
+        counts = Counter(q.reason for q in self.quarantine)
+        return {reason: counts[reason] for reason in QUARANTINE_REASONS if counts[reason]}
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "files": self.stats.files_seen,
+            "files_with_text": self.files_with_text,
+            "paragraphs": len(self.paragraphs),
+            "quarantined": len(self.quarantine),
+            "quarantined_by_reason": self.quarantined_by_reason(),
+            **{k: v for k, v in self.stats.to_dict().items() if k != "files_seen"},
+        }
+
+
+def list_input_files(input_dir: Path, manifest_path: Path | None = None) -> list[Path]:
+    """Every regular file under input_dir, recursively, sorted by relative path; hidden files
+    (any path part starting with '.') and the manifest are not submissions."""
+    skip = {input_dir / MANIFEST_NAME}
+    if manifest_path is not None:
+        skip.add(manifest_path)
+    skip_resolved = {p.resolve() for p in skip}
+    files = []
+    for path in input_dir.rglob("*"):
+        rel = path.relative_to(input_dir)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if not path.is_file() or path.resolve() in skip_resolved:
+            continue
+        files.append(path)
+    return sorted(files, key=lambda p: p.relative_to(input_dir).as_posix())
+
+
+def _split_blocks(raw: RawDocument, max_chars: int) -> RawDocument:
+    blocks: list[Block] = []
+    for b in raw.blocks:
+        if len(b.text) <= max_chars:
+            blocks.append(b)
+            continue
+        for piece in split_long(b.text, max_chars, b.language):
+            blocks.append(Block(text=piece, kind=b.kind, page=b.page, heading=b.heading,
+                                language=b.language))
+    raw.blocks = blocks
+    return raw
+
+
+def _build_document(rel: str, sha: str, raw: RawDocument, entry: ManifestEntry | None,
+                    ) -> tuple[Document, list[Paragraph], str]:
+    if entry is not None:
+        contributor, how = entry.contributor, "manifest"
+        organisation, group = entry.organisation, entry.stakeholder_group
+    else:
+        contributor, how = infer_contributor(raw, rel)
+        organisation, group = None, None
+    texts = [b.text for b in raw.blocks]
+    language = (entry.language if entry is not None and entry.language else None) or \
+        document_language((b.text, b.language) for b in raw.blocks)
+    paragraphs: list[Paragraph] = []
+    seen: Counter[str] = Counter()
+    offset = 0
+    for index, block in enumerate(raw.blocks, start=1):
+        start, end = offset, offset + len(block.text)
+        offset = end + len(PARAGRAPH_SEPARATOR)
+        occurrence = seen[block.text]
+        seen[block.text] += 1
+        paragraphs.append(Paragraph(
+            paragraph_id=paragraph_id(rel, block.text, occurrence),
+            source_file=rel, file_sha256=sha, contributor=contributor,
+            organisation=organisation, stakeholder_group=group, page=block.page,
+            paragraph=index, heading=block.heading, kind=block.kind, char_start=start,
+            char_end=end, text=block.text, language=block.language,
+            content_hash=content_hash(block.text),
+        ))
+    document = Document(
+        source_file=rel, file_sha256=sha, file_type=raw.file_type, contributor=contributor,
+        organisation=organisation, stakeholder_group=group, language=language,
+        pages=raw.pages, text=PARAGRAPH_SEPARATOR.join(texts), title=raw.title,
+    )
+    return document, paragraphs, how
+
+
+def extract_directory(
+    input_dir: Path | str,
+    settings: Settings,
+    manifest: Path | str | None = None,
+    progress: bool = True,
+) -> ExtractResult:
+    """Extract every file under `input_dir` (see the module docstring)."""
+    started = time.monotonic()
+    input_dir = Path(input_dir)
+    if not input_dir.is_dir():
+        raise InputDirError(f"Input folder {input_dir} does not exist or is not a folder.")
+    manifest_path = find_manifest(input_dir, Path(manifest) if manifest is not None else None)
+    entries = load_manifest(manifest_path) if manifest_path is not None else {}
+    files = list_input_files(input_dir, manifest_path)
+    rels = [p.relative_to(input_dir).as_posix() for p in files]
+    stats = ExtractStats(files_seen=len(files),
+                         manifest=str(manifest_path) if manifest_path else None)
+    unknown = sorted(set(entries) - set(rels))
+    if unknown:
+        stats.warnings.append(f"the manifest lists {len(unknown)} file(s) not found under "
+                              f"{input_dir}: {', '.join(unknown[:5])}"
+                              + (" ..." if len(unknown) > 5 else ""))
+
+    xs = settings.extract
+    cache = ExtractCache(settings.cache_dir / "extract")
+    shas = [file_sha256(p) for p in files]
+    keys = [cache_key(sha, xs) for sha in shas]
+    outcomes: list[dict[str, Any] | None] = [cache.get(k) for k in keys]
+    todo = [i for i, o in enumerate(outcomes) if o is None]
+    stats.from_cache = len(files) - len(todo)
+    stats.extracted = len(todo)
+
+    bar = _progress(len(files), progress)
+    bar.update(stats.from_cache)
+
+    def on_done(j: int, outcome: dict[str, Any]) -> None:
+        i = todo[j]
+        if outcome["status"] == "ok":
+            raw = _split_blocks(RawDocument.from_dict(outcome["doc"]), xs.max_paragraph_chars)
+            outcome = {"status": "ok", "doc": raw.to_dict()}
+        if outcome["status"] == "ok" or outcome.get("cacheable"):
+            cache.put(keys[i], outcome)
+        outcomes[i] = outcome
+        bar.update(1)
+
+    try:
+        run_pool([files[i] for i in todo], xs.model_dump(), xs.workers, xs.timeout_s,
+                 xs.memory_mb, on_done)
+    finally:
+        bar.close()
+
+    documents: list[Document] = []
+    paragraphs: list[Paragraph] = []
+    quarantine: list[QuarantineEntry] = []
+    sources: Counter[str] = Counter()
+    for rel, sha, outcome in zip(rels, shas, outcomes):
+        assert outcome is not None
+        if outcome["status"] == "ok":
+            raw = RawDocument.from_dict(outcome["doc"])
+            document, paras, how = _build_document(rel, sha, raw, entries.get(rel))
+            documents.append(document)
+            paragraphs.extend(paras)
+            sources[how] += 1
+            for warning in raw.warnings:
+                stats.warnings.append(f"{rel}: {warning}")
+        else:
+            reason = outcome["reason"] if outcome["reason"] in QUARANTINE_REASONS else "corrupt"
+            quarantine.append(QuarantineEntry(source_file=rel, reason=reason,
+                                              detail=outcome["detail"], file_sha256=sha))
+    stats.contributor_sources = dict(sorted(sources.items()))
+    stats.seconds = time.monotonic() - started
+    return ExtractResult(documents=documents, paragraphs=paragraphs, quarantine=quarantine,
+                         stats=stats)
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="extract", unit="file", disable=not enabled, leave=False,
+                file=sys.stderr)
+
+
+def print_summary(result: ExtractResult, out: TextIO | None = None) -> None:
+    """Files, paragraphs, quarantined files by reason (each with its reason), warnings."""
+    out = out or sys.stdout
+    s = result.stats
+    print(f"Files: {s.files_seen} ({s.extracted} extracted, {s.from_cache} from cache) in "
+          f"{s.seconds:.1f} s", file=out)
+    print(f"Paragraphs: {len(result.paragraphs)} from {result.files_with_text} file(s)", file=out)
+    by_reason = result.quarantined_by_reason()
+    if by_reason:
+        listed = ", ".join(f"{reason} {n}" for reason, n in by_reason.items())
+        print(f"Quarantined: {len(result.quarantine)} ({listed})", file=out)
+        for q in result.quarantine:
+            print(f"  {q.source_file}: {q.reason}: {q.detail}", file=out)
+    else:
+        print("Quarantined: 0", file=out)
+    if s.contributor_sources:
+        how = ", ".join(f"{k} {v}" for k, v in s.contributor_sources.items())
+        print(f"Contributors from: {how}", file=out)
+    for warning in s.warnings:
+        print(f"Warning: {warning}", file=out)

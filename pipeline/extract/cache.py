@@ -1,0 +1,69 @@
+"""Per-file extraction cache: JSON files keyed by the file's sha256, the extractor version and
+the settings that change extraction output. Never pickle: a cache entry is data, not code.
+
+Only verdicts that depend on the file alone are cached (text, encrypted, corrupt, empty,
+no_text_layer, too_large from a size check); a timeout, a memory failure or `unsupported`
+(which may change when a tool is installed) is always tried again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import ExtractSettings
+from pipeline.extract.dispatch import EXTRACTOR_VERSION
+
+_RELEVANT_SETTINGS = ("max_file_mb", "max_uncompressed_mb", "max_compression_ratio", "max_pages",
+                      "max_paragraph_chars", "min_paragraph_chars")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def cache_key(file_sha: str, settings: ExtractSettings) -> str:
+    relevant = {name: getattr(settings, name) for name in _RELEVANT_SETTINGS}
+    payload = json.dumps({"sha256": file_sha, "version": EXTRACTOR_VERSION, "settings": relevant},
+                         sort_keys=True)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class ExtractCache:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        path = self._path(key)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            path.unlink(missing_ok=True)  # a torn or foreign file: extract again
+            return None
+        return data if isinstance(data, dict) and data.get("key") == key else None
+
+    def put(self, key: str, outcome: dict[str, Any]) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = dict(outcome, key=key)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, ensure_ascii=False)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

@@ -1,0 +1,129 @@
+"""`cenb run INPUT_DIR --out OUT_DIR`: the whole pipeline in one process.
+
+extract (pipeline.extract.batch.extract_directory) -> classify (Predictor) -> reviewers'
+confirmed labels (labels/confirmed/) -> option sentences, grouping, verified quotes ->
+OUT_DIR/paragraphs.jsonl, quarantine.jsonl, report.html, report.docx, review.xlsx, run.json
+(CONTRACTS.md). A progress bar per stage; returns the summary with the paths to open. Exit
+status 0 even with quarantined files (the CLI prints the summary and returns normally).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline import __version__
+from pipeline.config import Settings
+from pipeline.errors import InputFormatError
+from pipeline.records import Paragraph, Prediction
+from pipeline.report.build import (
+    REPORT_STEPS,
+    StepBar,
+    attach_confirmed,
+    build_report,
+    summary_text,
+    write_run_json,
+)
+from pipeline.report.model import ClassifiedParagraph, ReportInput
+from pipeline.review.confirmed import load_confirmed
+
+log = logging.getLogger(__name__)
+CLASSIFY_CHUNK = 256
+
+
+def _check_dirs(input_dir: Path, out_dir: Path) -> None:
+    if not input_dir.is_dir():
+        raise InputFormatError(f"Input folder {input_dir} does not exist or is not a folder.")
+    inp, out = input_dir.resolve(), out_dir.resolve()
+    if out == inp or inp in out.parents:
+        raise InputFormatError(
+            f"The output folder {out_dir} is inside the input folder {input_dir}: a later run "
+            "would read the reports as submissions. Choose an --out outside it.")
+
+
+def classify_paragraphs(predictor: Any, paragraphs: list[Paragraph], progress: bool
+                        ) -> list[Prediction]:
+    """Predictions for every paragraph (heading as context), in chunks, with a progress bar."""
+    from tqdm import tqdm
+
+    out: list[Prediction] = []
+    with tqdm(total=len(paragraphs), desc="classify", unit="para", disable=not progress,
+              leave=False, file=sys.stderr) as bar:
+        for start in range(0, len(paragraphs), CLASSIFY_CHUNK):
+            chunk = paragraphs[start:start + CLASSIFY_CHUNK]
+            out.extend(predictor.predict([p.text for p in chunk],
+                                         [p.heading for p in chunk]))
+            bar.update(len(chunk))
+    return out
+
+
+def run_pipeline(input_dir: Path | str, out_dir: Path | str, settings: Settings,
+                 manifest: Path | str | None = None, progress: bool = True) -> str:
+    from pipeline.classify.predictor import Predictor
+    from pipeline.extract.batch import extract_directory
+
+    input_dir, out_dir = Path(input_dir), Path(out_dir)
+    _check_dirs(input_dir, out_dir)
+    started_at = datetime.now().astimezone()
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    t = time.perf_counter()
+    extracted = extract_directory(input_dir, settings, manifest=manifest, progress=progress)
+    timings["extract"] = round(time.perf_counter() - t, 3)
+
+    t = time.perf_counter()
+    predictor = Predictor.load(settings)  # ModelNotTrainedError says to run `cenb train`
+    paragraphs = sorted(extracted.paragraphs, key=lambda p: (p.source_file, p.paragraph))
+    predictions = classify_paragraphs(predictor, paragraphs, progress)
+    classified = [ClassifiedParagraph(p, pred) for p, pred in zip(paragraphs, predictions)]
+    timings["classify"] = round(time.perf_counter() - t, 3)
+
+    confirmed = attach_confirmed(classified, load_confirmed(settings.labels_dir))
+    inp = ReportInput(documents={d.source_file: d for d in extracted.documents},
+                      paragraphs=classified, quarantine=list(extracted.quarantine),
+                      input_dir=input_dir, files_seen=extracted.stats.files_seen)
+    embedder = predictor.embedder
+    bar = StepBar("report", REPORT_STEPS, progress)
+    try:
+        result = build_report(inp, lambda texts: embedder.encode(texts), settings, out_dir,
+                              progress=bar, model_id=getattr(embedder, "model_id", None),
+                              now=started_at)
+    finally:
+        bar.close()
+    timings.update(result.timings)
+    seconds = time.perf_counter() - started
+    timings["total"] = round(seconds, 3)
+
+    counts = {
+        "files_seen": extracted.stats.files_seen,
+        "files_with_text": len(extracted.documents),
+        "files_quarantined": len(extracted.quarantine),
+        "paragraphs": len(classified),
+        **result.counts,
+    }
+    by_reason = extracted.quarantined_by_reason()
+    run_path = out_dir / "run.json"
+    write_run_json(run_path, {
+        "command": "cenb run", "cenb_version": __version__,
+        "input_dir": str(input_dir.resolve()), "out_dir": str(out_dir.resolve()),
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "finished_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "counts": {**counts, "quarantined_by_reason": by_reason,
+                   "files_from_cache": extracted.stats.from_cache,
+                   "confirmed_labels_applied": confirmed},
+        "timings": timings,
+        "settings": {"group_threshold": settings.report.group_threshold,
+                     "min_option_chars": settings.report.min_option_chars,
+                     "embed_model": getattr(embedder, "model_id", settings.embed.model)},
+        "model": predictor.describe() if hasattr(predictor, "describe") else None,
+        "outputs": {k: str(p) for k, p in result.paths.items()},
+        "review_message": result.review_message,
+        "warnings": list(extracted.stats.warnings),
+    })
+    paths = {**result.paths, "run": run_path}
+    return summary_text(counts, paths, by_reason, result.review_message, seconds)

