@@ -68,6 +68,8 @@ def extract(
 @app.command()
 def embed(
     interim: Path = typer.Option(None, "--interim", help="Folder written by `cenb extract`."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Also write the paragraphs' vectors "
+                                       "to this .npz (paragraph_id, vectors)."),
     params: Optional[Path] = ParamsOpt,
     quiet: bool = QuietOpt,
 ) -> None:
@@ -76,7 +78,8 @@ def embed(
 
     try:
         settings = _settings(params)
-        stats = embed_interim(interim or settings.interim_dir, settings, progress=not quiet)
+        stats = embed_interim(interim or settings.interim_dir, settings, progress=not quiet,
+                              out=out)
     except CenbError as exc:
         _fail(exc)
     typer.echo(json.dumps(stats))
@@ -90,9 +93,12 @@ def train(
 ) -> None:
     """Fit the classifiers from labels/ and write models/ (metrics to models/metrics.json)."""
     from pipeline.classify.train import train_model
+    from pipeline.tracking import run_tags
 
     try:
-        report = train_model(_settings(params), log_mlflow=not no_mlflow, progress=not quiet)
+        tags = run_tags("train") if not no_mlflow else None
+        report = train_model(_settings(params), log_mlflow=not no_mlflow, progress=not quiet,
+                             extra_tags=tags)
     except CenbError as exc:
         _fail(exc)
     typer.echo(report.summary())

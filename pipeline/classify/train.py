@@ -351,7 +351,14 @@ def log_to_mlflow(settings: Settings, metrics: dict, files: list[Path],
     logging.getLogger("alembic").setLevel(logging.WARNING)
     uri = os.environ.get("MLFLOW_TRACKING_URI") or settings.mlflow_tracking_uri
     mlflow.set_tracking_uri(uri)
-    mlflow.set_experiment("cenb-classify")
+    name = "cenb-classify"
+    if mlflow.get_experiment_by_name(name) is None:
+        location = None
+        if uri.startswith("sqlite:///"):
+            # artifacts beside the SQLite store, not wherever the command happens to run
+            location = (Path(uri[len("sqlite:///"):]).resolve().parent / "mlartifacts").as_uri()
+        mlflow.create_experiment(name, artifact_location=location)
+    mlflow.set_experiment(name)
     with mlflow.start_run(run_name="train") as run:
         params = {f"classify.{k}": v for k, v in settings.classify.model_dump().items()}
         params.update({f"embed.{k}": v for k, v in settings.embed.model_dump().items()})

@@ -79,6 +79,14 @@ class ExtractResult:
     def files_with_text(self) -> int:
         return len(self.documents)
 
+    @property
+    def files_seen(self) -> int:
+        return self.stats.files_seen
+
+    @property
+    def timings(self) -> dict[str, float]:
+        return {"extract": round(self.stats.seconds, 3)}
+
     def quarantined_by_reason(self) -> dict[str, int]:
         counts = Counter(q.reason for q in self.quarantine)
         return {reason: counts[reason] for reason in QUARANTINE_REASONS if counts[reason]}
@@ -188,7 +196,9 @@ def extract_directory(
     shas = [file_sha256(p) for p in files]
     keys = [cache_key(sha, xs) for sha in shas]
     outcomes: list[dict[str, Any] | None] = [cache.get(k) for k in keys]
-    todo = [i for i, o in enumerate(outcomes) if o is None]
+    # Largest files first, so that a long PDF does not start last and hold up the batch.
+    todo = sorted((i for i, o in enumerate(outcomes) if o is None),
+                  key=lambda i: (-files[i].stat().st_size, rels[i]))
     stats.from_cache = len(files) - len(todo)
     stats.extracted = len(todo)
 

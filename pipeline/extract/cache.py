@@ -1,5 +1,7 @@
-"""Per-file extraction cache: JSON files keyed by the file's sha256, the extractor version and
-the settings that change extraction output. Never pickle: a cache entry is data, not code.
+"""Per-file extraction cache: JSON files keyed by the file's sha256, the extractor version (the
+declared EXTRACTOR_VERSION plus a hash of the extract package's own source, so an edited reader
+never serves stale results) and the settings that change extraction output. Never pickle: a
+cache entry is data, not code.
 
 Only verdicts that depend on the file alone are cached (text, encrypted, corrupt, empty,
 no_text_layer, too_large from a size check); a timeout, a memory failure or `unsupported`
@@ -12,6 +14,7 @@ import hashlib
 import json
 import os
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +33,21 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+@lru_cache(maxsize=1)
+def extractor_fingerprint() -> str:
+    """EXTRACTOR_VERSION and a digest of the extract stage's source files."""
+    digest = hashlib.sha256(EXTRACTOR_VERSION.encode("utf-8"))
+    package = Path(__file__).resolve().parent
+    for source in sorted(package.glob("*.py")):
+        digest.update(source.name.encode("utf-8"))
+        digest.update(source.read_bytes())
+    return f"{EXTRACTOR_VERSION}+{digest.hexdigest()[:12]}"
+
+
 def cache_key(file_sha: str, settings: ExtractSettings) -> str:
     relevant = {name: getattr(settings, name) for name in _RELEVANT_SETTINGS}
-    payload = json.dumps({"sha256": file_sha, "version": EXTRACTOR_VERSION, "settings": relevant},
-                         sort_keys=True)
+    payload = json.dumps({"sha256": file_sha, "version": extractor_fingerprint(),
+                          "settings": relevant}, sort_keys=True)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 

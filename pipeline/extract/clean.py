@@ -19,6 +19,10 @@ _INVISIBLE_RE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff\ufffe\ufffc]")
 # C0/C1 controls other than tab/newline (pdfminer and old Word files emit some).
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SPACE_RE = re.compile(r"\s+")
+# Bullets that Word draws with the Symbol/Wingdings fonts arrive as private-use characters.
+_PUA_BULLETS = {"\uf0b7": "•", "\uf0a7": "▪", "\uf076": "•", "\uf0d8": "➢", "\uf0fc": "✓",
+                "\uf0a8": "•", "\uf0e8": "➢", "\uf06c": "•", "\uf06e": "▪", "\uf075": "•"}
+_PUA_BULLET_RE = re.compile("[" + "".join(_PUA_BULLETS) + "]")
 
 
 def expand_ligatures(text: str) -> str:
@@ -29,10 +33,15 @@ def remove_cid(text: str) -> str:
     return _CID_RE.sub("", text)
 
 
+def normalise_bullets(text: str) -> str:
+    return _PUA_BULLET_RE.sub(lambda m: _PUA_BULLETS[m.group(0)], text)
+
+
 def clean_text(text: str) -> str:
-    """Ligatures expanded, unmapped glyphs and invisible/control characters dropped,
-    every run of whitespace (newlines included) made one space, ends stripped."""
-    text = remove_cid(text)
+    """Ligatures expanded, symbol-font bullets made '•', unmapped glyphs and invisible/control
+    characters dropped, every run of whitespace (newlines included) made one space, ends
+    stripped."""
+    text = normalise_bullets(remove_cid(text))
     text = expand_ligatures(text)
     text = _INVISIBLE_RE.sub("", text)
     text = _CONTROL_RE.sub(" ", text)

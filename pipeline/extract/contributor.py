@@ -220,14 +220,29 @@ def plausible_author(value: str | None) -> str | None:
     return text
 
 
+_FILENAME_NOISE = {"bpf", "igf", "cenb", "contribution", "contributions", "submission", "input",
+                   "response", "comments", "final", "draft", "copy", "cybersecurity", "en", "fr",
+                   "es", "and", "to", "the", "for"}
+_FILENAME_NOISE_RE = re.compile(r"^(?:\d+|v\d+|(?:19|20)\d\d)$")
+
+
 def contributor_from_filename(rel_path: str) -> str:
-    """'uploads/03_ministry-of-ict_kenya.pdf' -> 'Ministry Of Ict Kenya'."""
+    """'uploads/2017-bpf-ministry-of-ict_kenya-final.pdf' -> 'Ministry Of Ict Kenya': the stem
+    without numbering, years, versions and words about the call itself."""
     stem = PurePosixPath(rel_path).stem
-    stem = re.sub(r"^\d+[\s_\-.]+", "", stem)
-    words = re.sub(r"[\s_\-.]+", " ", stem).strip()
-    if not words:
-        return PurePosixPath(rel_path).name
-    return words.title() if words == words.lower() else words
+    words = [w for w in re.split(r"[\s_\-.]+", stem) if w]
+    kept = [w for w in words
+            if w.lower() not in _FILENAME_NOISE and not _FILENAME_NOISE_RE.match(w.lower())]
+    # keep inner function words ("ministry of ict") once the noise at the ends is gone
+    while kept and kept[0].lower() in ("of", "and", "to", "the", "for"):
+        kept.pop(0)
+    if kept:
+        first, last = words.index(kept[0]), len(words) - 1 - words[::-1].index(kept[-1])
+        kept = [w for w in words[first:last + 1]
+                if not _FILENAME_NOISE_RE.match(w.lower()) and w.lower() not in
+                _FILENAME_NOISE - {"and", "to", "the", "for", "en", "es"}]
+    text = " ".join(kept or words) or PurePosixPath(rel_path).name
+    return text.title() if text == text.lower() else text
 
 
 def infer_contributor(raw: RawDocument, rel_path: str) -> tuple[str, str]:

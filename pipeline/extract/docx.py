@@ -294,6 +294,8 @@ def _open(path: Path):
             "corrupt", f"The Word package lacks a part it refers to ({exc}). Ask the contributor "
             "to save it again as a Word document (.docx).") from None
     except etree.XMLSyntaxError as exc:
+        if "memory" in str(exc).lower() or "unknown error" in str(exc).lower():
+            raise MemoryError(str(exc)) from None  # libxml2 out of memory under the cap
         raise ExtractionError(
             "corrupt", f"The Word file's XML is damaged ({exc}). Ask the contributor to save it "
             "again.") from None

@@ -31,6 +31,7 @@ class Fragment:
     top: float
     bottom: float
     size: float
+    rows: list[str] | None = None   # a ruled table found by pdfplumber: its rows, in order
 
     @property
     def width(self) -> float:
@@ -61,17 +62,21 @@ def build_fragments(words: Sequence[dict], gap_em: float = 1.0) -> list[Fragment
     times the font size (a column gutter or a table cell boundary)."""
     if not words:
         return []
-    sizes = sorted(w.get("size", 10.0) for w in words)
-    tol = 0.45 * sizes[len(sizes) // 2]
+    # Rows: a word joins the current row when it overlaps it vertically by at least half of
+    # the smaller height (a raised footnote marker does; the next line of text does not).
     ordered = sorted(words, key=lambda w: (w["bottom"], w["x0"]))
     rows: list[list[dict]] = []
-    row_bottom = None
+    row_top = row_bottom = 0.0
     for w in ordered:
-        if row_bottom is None or w["bottom"] - row_bottom > tol:
-            rows.append([w])
-            row_bottom = w["bottom"]
-        else:
-            rows[-1].append(w)
+        if rows:
+            overlap = min(row_bottom, w["bottom"]) - max(row_top, w["top"])
+            height = min(row_bottom - row_top, w["bottom"] - w["top"])
+            if height <= 0 or overlap >= 0.5 * height:
+                rows[-1].append(w)
+                row_top, row_bottom = min(row_top, w["top"]), max(row_bottom, w["bottom"])
+                continue
+        rows.append([w])
+        row_top, row_bottom = w["top"], w["bottom"]
     fragments: list[Fragment] = []
     for row in rows:
         row.sort(key=lambda w: w["x0"])
@@ -244,25 +249,41 @@ def fragment_line(frag: Fragment, x_tolerance: float) -> tuple[str, bool]:
     return "".join(parts), total_chars > 0 and bold_chars == total_chars
 
 
+def table_fragment(bbox: tuple[float, float, float, float], rows: list[str], size: float) -> Fragment:
+    x0, top, x1, bottom = bbox
+    return Fragment(words=[], x0=x0, x1=x1, top=top, bottom=bottom, size=size, rows=rows)
+
+
 def page_lines(words: Sequence[dict], page_number: int, page_x0: float, page_x1: float,
-               x_tolerance: float) -> list[Line]:
-    """Words of one page -> `Line`s in reading order (block numbers mark columns/sections)."""
+               x_tolerance: float, tables: Sequence[Fragment] = ()) -> list[Line]:
+    """Words of one page -> `Line`s in reading order (block numbers mark columns/sections).
+    `tables` are fragments made by table_fragment(); their words must not be in `words`."""
     frags = build_fragments(words)
     if frags:
         page_size = statistics.median(f.size for f in frags)
         # A footnote marker raised so far that it forms a line of its own.
         frags = [f for f in frags if not (f.size < 0.8 * page_size and all(
             _MARKER_RE.match(w["text"]) for w in f.words))]
+    frags = frags + list(tables)
     lines: list[Line] = []
     for block_no, block in enumerate(order_fragments(frags, page_x0, page_x1)):
         rows: list[list[Fragment]] = []
         for frag in sorted(block, key=lambda f: f.top):
             # fragments of one row of a block: a bullet and its text, a number and its title
-            if rows and any(_same_row(r, frag) for r in rows[-1]):
+            if rows and frag.rows is None and rows[-1][0].rows is None and any(
+                    _same_row(r, frag) for r in rows[-1]):
                 rows[-1].append(frag)
             else:
                 rows.append([frag])
         for row in rows:
+            if row[0].rows is not None:
+                t = row[0]
+                step = (t.bottom - t.top) / max(len(t.rows), 1)
+                for k, text in enumerate(t.rows):
+                    lines.append(Line(text=text, x0=t.x0, x1=t.x1, top=t.top + k * step,
+                                      bottom=t.top + (k + 1) * step, size=t.size,
+                                      page=page_number, block=block_no, kind="table"))
+                continue
             row.sort(key=lambda f: f.x0)
             parts = [fragment_line(f, x_tolerance) for f in row]
             text = fix_rtl(" ".join(t for t, _ in parts if t.strip()))

@@ -46,6 +46,7 @@ class Line:
     page: int = 1
     block: int = 0              # lines of one column/region share a block number on a page
     bold: bool = False          # every word of the line is in a bold face
+    kind: str = "text"          # "table": one row of a ruled table, cells joined by " | "
 
 
 @dataclass
@@ -122,6 +123,11 @@ def document_vocabulary(texts: Iterable[str]) -> set[str]:
     return vocab
 
 
+def _quantile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
 def _median(values: Sequence[float], default: float) -> float:
     return statistics.median(values) if values else default
 
@@ -137,21 +143,33 @@ def rebuild_paragraphs(lines: Sequence[Line], vocabulary: set[str] | None = None
     """
     if not lines:
         return []
-    # Per block (one column of one page): left/right edges and the usual line pitch.
+    # Per block (one column of one page): left/right edges and the usual line pitch. The pitch
+    # is a low quantile of the gaps between consecutive lines (paragraph gaps are the larger
+    # ones); a block with few lines borrows the document's pitch-to-size ratio.
     groups: dict[tuple[int, int], list[Line]] = {}
     for line in lines:
         groups.setdefault((line.page, line.block), []).append(line)
+    block_pitches: dict[tuple[int, int], list[float]] = {}
+    ratios: list[float] = []
+    for key, members in groups.items():
+        pitches = [
+            b.top - a.top
+            for a, b in zip(members, members[1:])
+            if 0 < b.top - a.top < 4 * max(a.size, b.size)
+        ]
+        block_pitches[key] = pitches
+        ratios.extend(p / max(m.size, 1.0) for p, m in zip(pitches, members))
+    doc_ratio = _quantile(ratios, 0.25) if len(ratios) >= 8 else 1.2
     geometry: dict[tuple[int, int], tuple[float, float, float]] = {}
     for key, members in groups.items():
         left = min(m.x0 for m in members)
         right = max(m.x1 for m in members)
-        pitches = [
-            b.top - a.top
-            for a, b in zip(members, members[1:])
-            if 0 < b.top - a.top < 3 * max(a.size, b.size)
-        ]
         size = _median([m.size for m in members], 10.0)
-        geometry[key] = (left, right, _median(pitches, 1.25 * size))
+        pitches = block_pitches[key]
+        pitch = doc_ratio * size
+        if len(pitches) >= 4:
+            pitch = min(_quantile(pitches, 0.25), 1.15 * pitch)
+        geometry[key] = (left, right, pitch)
 
     paras: list[Para] = []
     current: list[Line] = []
@@ -179,6 +197,11 @@ def rebuild_paragraphs(lines: Sequence[Line], vocabulary: set[str] | None = None
     for line in lines:
         if not line.text.strip():
             continue
+        if line.kind == "table":
+            flush()
+            current, current_kind = [line], "table"
+            flush()
+            continue
         if not current:
             current = [line]
             current_kind = "list_item" if is_list_start(line.text) else "body"
@@ -205,7 +228,11 @@ def rebuild_paragraphs(lines: Sequence[Line], vocabulary: set[str] | None = None
                 and prev.x0 - left < 0.5 * line.size
                 and line.x0 < left + 0.5 * width
             )
-            short_end = ends_sentence(prev.text) and prev.x1 < right - 0.25 * width
+            # the last line of a paragraph: short and ending a sentence, or very short (a
+            # title-page line, an address, a list introduced without punctuation)
+            short_end = (ends_sentence(prev.text) and prev.x1 < right - 0.25 * width) or (
+                prev.x1 - left < 0.6 * width and prev.x0 - left < 0.5 * width
+                and width > 20 * line.size and not line.text.lstrip()[:1].islower())
             bold_end = prev.bold and not line.bold
             brk = starts_list or size_change or big_gap or indent or short_end or bold_end
         if brk:
@@ -218,9 +245,46 @@ def rebuild_paragraphs(lines: Sequence[Line], vocabulary: set[str] | None = None
     return paras
 
 
+def split_footnotes(
+    pages: Sequence[Sequence[Line]], page_heights: Sequence[float], body_size: float,
+) -> tuple[list[list[Line]], list[list[Line]]]:
+    """Separate footnote lines from the running text, page by page.
+
+    A footnote line is set smaller than the body text, lies in the lower 45% of its page, and
+    has no body-size line below it in its column; taking footnotes out of the flow lets a
+    paragraph that runs on to the next page continue there.
+    """
+    body_pages: list[list[Line]] = []
+    note_pages: list[list[Line]] = []
+    for lines, height in zip(pages, page_heights):
+        lowest_body: dict[int, float] = {}
+        for ln in lines:
+            if ln.kind == "text" and ln.size >= 0.93 * body_size:
+                lowest_body[ln.block] = max(lowest_body.get(ln.block, 0.0), ln.top)
+        body, notes = [], []
+        for ln in lines:
+            small = ln.kind == "text" and ln.size < 0.93 * body_size
+            if small and ln.top > 0.55 * height and ln.top > lowest_body.get(ln.block, 0.0):
+                notes.append(ln)
+            else:
+                body.append(ln)
+        body_pages.append(body)
+        note_pages.append(notes)
+    return body_pages, note_pages
+
+
 def _furniture_key(text: str) -> str:
     """Normalise a margin line so that "Page 3 of 9" and "Page 4 of 9" compare equal."""
     return _DIGITS_RE.sub("#", " ".join(text.lower().split()))
+
+
+def body_font_size(lines: Iterable[Line]) -> float:
+    """The font size most of the text is set in (weighted by characters)."""
+    weights: Counter[float] = Counter()
+    for ln in lines:
+        if ln.kind == "text":
+            weights[round(ln.size, 1)] += len(ln.text)
+    return weights.most_common(1)[0][0] if weights else 10.0
 
 
 def remove_page_furniture(
@@ -228,14 +292,22 @@ def remove_page_furniture(
     page_heights: Sequence[float],
     margin: float = 0.12,
     min_repeats: int = 2,
+    edge: float = 0.065,
 ) -> list[list[Line]]:
     """Drop running headers/footers and bare page numbers.
 
     A line counts as furniture when it lies in the top or bottom `margin` of its page and
     either is a bare page number, or its text (digits ignored) recurs in the margins of at
-    least 30% of the pages (running heads alternate on odd and even pages) (and at least `min_repeats` of them).
+    least 30% of the pages (running heads alternate on odd and even pages) and at least
+    `min_repeats` of them; or when it lies in the outermost `edge` of the page in type smaller
+    than the body text (a footer such as "Public 2" on a document whose first page has none).
     """
     n_pages = len(pages)
+    body = body_font_size(ln for lines in pages for ln in lines)
+
+    def at_edge(line: Line, height: float) -> bool:
+        return (line.bottom <= edge * height or line.top >= (1 - edge) * height) \
+            and line.size < 0.95 * body and line.kind == "text"
 
     def in_margin(line: Line, height: float) -> bool:
         return line.bottom <= margin * height or line.top >= (1 - margin) * height
@@ -254,6 +326,8 @@ def remove_page_furniture(
             if in_margin(ln, height) and (
                 is_page_number(ln.text) or _furniture_key(ln.text) in repeated
             ):
+                continue
+            if at_edge(ln, height):
                 continue
             kept.append(ln)
         out.append(kept)

@@ -12,20 +12,21 @@ from __future__ import annotations
 
 import logging
 import statistics
-from collections import Counter
 from pathlib import Path
 
 from pipeline.errors import ExtractionError
 from pipeline.extract import clean
-from pipeline.extract.layout import page_lines
+from pipeline.extract.layout import Fragment, page_lines, table_fragment
 from pipeline.extract.model import Block, RawDocument
 from pipeline.extract.paragraphs import (
     Line,
     Para,
+    body_font_size,
     document_vocabulary,
     ends_sentence,
     rebuild_paragraphs,
     remove_page_furniture,
+    split_footnotes,
 )
 
 log = logging.getLogger(__name__)
@@ -132,8 +133,39 @@ def _to_text_frame(words: list[dict], orientation: str, width: float, height: fl
     return out
 
 
-def _page_words(page) -> tuple[list[dict], float, float, float]:
-    """Cleaned words of a page in its text frame, that frame's horizontal extent and height."""
+def _tables(page) -> list[tuple[tuple[float, float, float, float], list[str]]]:
+    """Ruled tables (drawn cell borders) on an upright page: bounding box and row texts.
+
+    A ruled box of one column (a framed paragraph, a call-out) is not a table: its text stays
+    in the flow. Tables are only looked for where the page draws enough lines for a grid.
+    """
+    if len(page.lines) + len(page.rects) < 4:
+        return []
+    out = []
+    for table in page.find_tables():
+        rows = table.extract()
+        if len(rows) < 2 or max((sum(1 for c in r if c) for r in rows), default=0) < 2:
+            continue
+        texts = []
+        for row in rows:
+            cells = [clean.clean_text(c) for c in row if c]
+            cells = [c for c in cells if c]
+            if cells:
+                texts.append(" | ".join(cells))
+        if texts:
+            out.append((tuple(float(v) for v in table.bbox), texts))
+    return out
+
+
+def _inside(word: dict, bbox: tuple[float, float, float, float]) -> bool:
+    x0, top, x1, bottom = bbox
+    cx, cy = (word["x0"] + word["x1"]) / 2, (word["top"] + word["bottom"]) / 2
+    return x0 <= cx <= x1 and top <= cy <= bottom
+
+
+def _page_words(page) -> tuple[list[dict], float, float, float, list[Fragment]]:
+    """Cleaned words of a page in its text frame, that frame's horizontal extent and height,
+    and its ruled tables as layout fragments (upright pages only)."""
     page = _dedupe_chars(page)
     orientation = _orientation(page.chars)
     options = dict(x_tolerance_ratio=X_TOLERANCE_RATIO, y_tolerance=3, keep_blank_chars=False,
@@ -154,7 +186,7 @@ def _page_words(page) -> tuple[list[dict], float, float, float]:
         words = [w for w in words if not w.get("upright", False)]
     out = []
     for w in words:
-        text = clean.expand_ligatures(clean.remove_cid(w["text"]))
+        text = clean.normalise_bullets(clean.expand_ligatures(clean.remove_cid(w["text"])))
         text = text.replace("\u00ad", "")
         if text.strip():
             w = dict(w)
@@ -162,9 +194,17 @@ def _page_words(page) -> tuple[list[dict], float, float, float]:
             out.append(w)
     width, height = float(page.width), float(page.height)
     out = _to_text_frame(out, orientation, width, height)
-    if orientation == "upright":
-        return out, float(page.bbox[0]), float(page.bbox[2]), height
-    return out, 0.0, height, width
+    if orientation != "upright":
+        return out, 0.0, height, width, []
+    tables = []
+    for bbox, rows in _tables(page):
+        inside = [w for w in out if _inside(w, bbox)]
+        if not inside:
+            continue
+        size = statistics.median(w.get("size", 10.0) for w in inside)
+        tables.append(table_fragment(bbox, rows, size))
+        out = [w for w in out if not _inside(w, bbox)]
+    return out, float(page.bbox[0]), float(page.bbox[2]), height, tables
 
 
 def extract_pdf(path: Path, max_pages: int) -> RawDocument:
@@ -190,9 +230,10 @@ def extract_pdf(path: Path, max_pages: int) -> RawDocument:
         chars_seen = 0
         for number, page in enumerate(pdf.pages, start=1):
             try:
-                words, frame_x0, frame_x1, frame_height = _page_words(page)
+                words, frame_x0, frame_x1, frame_height, tables = _page_words(page)
                 chars_seen += sum(len(w["text"]) for w in words)
-                lines = page_lines(words, number, frame_x0, frame_x1, X_TOLERANCE_RATIO)
+                chars_seen += sum(len(r) for t in tables for r in (t.rows or []))
+                lines = page_lines(words, number, frame_x0, frame_x1, X_TOLERANCE_RATIO, tables)
                 pages_lines.append(lines)
                 heights.append(frame_height)
             except MemoryError:
@@ -220,10 +261,16 @@ def extract_pdf(path: Path, max_pages: int) -> RawDocument:
         )
 
     pages_lines = remove_page_furniture(pages_lines, heights)
-    all_lines = [ln for lines in pages_lines for ln in lines]
-    vocab = document_vocabulary(ln.text for ln in all_lines)
-    paras = rebuild_paragraphs(all_lines, vocab)
-    blocks, headings = _to_blocks(paras)
+    body_size = body_font_size(ln for lines in pages_lines for ln in lines)
+    body_pages, note_pages = split_footnotes(pages_lines, heights, body_size)
+    vocab = document_vocabulary(ln.text for lines in pages_lines for ln in lines)
+    paras = rebuild_paragraphs([ln for lines in body_pages for ln in lines], vocab)
+    notes = rebuild_paragraphs([ln for lines in note_pages for ln in lines], vocab)
+    blocks, headings = _to_blocks(paras, body_size)
+    for note in notes:
+        text = clean.clean_text(note.text)
+        if text:
+            blocks.append(Block(text=text, kind="footnote", page=note.page))
     warnings = []
     if failed:
         warnings.append(f"pages {', '.join(map(str, failed))} could not be read and were skipped")
@@ -245,15 +292,8 @@ def _plausible_title(value: object) -> str | None:
     return text
 
 
-def _to_blocks(paras: list[Para]) -> tuple[list[Block], list[str]]:
-    """Paragraphs -> blocks: headings become the context of what follows, small text at the
-    bottom of a page that starts with a number becomes a footnote."""
-    if not paras:
-        return [], []
-    weights: Counter[float] = Counter()
-    for p in paras:
-        weights[round(p.size, 1)] += len(p.text)
-    body_size = weights.most_common(1)[0][0]
+def _to_blocks(paras: list[Para], body_size: float) -> tuple[list[Block], list[str]]:
+    """Paragraphs -> blocks: a heading is not emitted but becomes the context of what follows."""
     blocks: list[Block] = []
     headings: list[str] = []
     heading: str | None = None
@@ -261,14 +301,11 @@ def _to_blocks(paras: list[Para]) -> tuple[list[Block], list[str]]:
         text = clean.clean_text(p.text)
         if not text:
             continue
-        if _is_heading(p, text, body_size):
+        if p.kind != "table" and _is_heading(p, text, body_size):
             heading = text
             headings.append(text)
             continue
-        kind = p.kind
-        if p.size < 0.88 * body_size and text[:1].isdigit() and p.top > 0:
-            kind = "footnote" if _looks_like_footnote(text) else kind
-        blocks.append(Block(text=text, kind=kind, page=p.page, heading=heading))
+        blocks.append(Block(text=text, kind=p.kind, page=p.page, heading=heading))
     if not blocks and headings:  # a document of headings only: keep its text
         blocks = [Block(text=h, kind="body", page=None) for h in headings]
     return blocks, headings
@@ -283,16 +320,3 @@ def _is_heading(p: Para, text: str, body_size: float) -> bool:
         return False
     bigger = p.size >= 1.12 * body_size
     return bigger or (p.bold and len(text.split()) <= 15)
-
-
-def _looks_like_footnote(text: str) -> bool:
-    head = text.split(" ", 1)[0]
-    return head.rstrip(".").isdigit() and len(head) <= 3
-
-
-def pages_with_text(blocks: list[Block]) -> list[int]:
-    return sorted({b.page for b in blocks if b.page is not None})
-
-
-def median_or(values: list[float], default: float) -> float:
-    return statistics.median(values) if values else default

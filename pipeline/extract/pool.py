@@ -1,129 +1,116 @@
 """Worker processes with a wall-clock limit and a memory cap per file.
 
-Each worker is a spawned process that limits its own address space (RLIMIT_AS) and extracts one
-file at a time. The parent hands out files, waits for answers, and kills a worker whose file runs
-past the time limit; a killed or crashed worker is replaced and the batch goes on. Only the
-standard library is used: concurrent.futures cannot kill a running task.
+Each worker is a separate Python process (`python -m pipeline.extract.worker`) that limits its
+own address space (RLIMIT_AS) and extracts one file at a time: the parent writes one JSON line
+(a path) to its stdin and reads one JSON line (the outcome) from its stdout. A worker whose file
+runs past the time limit is killed; a killed or crashed worker is replaced and the batch goes
+on. Plain subprocesses rather than multiprocessing: nothing is pickled, and it works the same
+from a console script, a notebook or `python -` (spawn re-imports the caller's __main__).
 
-Outcomes are plain dicts (they cross a pipe and go into the JSON cache):
+Outcomes are plain dicts (they also go into the JSON cache):
   {"status": "ok", "doc": RawDocument.to_dict()}
   {"status": "quarantine", "reason": ..., "detail": ..., "cacheable": bool}
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import json
+import os
+import queue
 import signal
-import time
-from collections import deque
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Sequence
-from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-MB = 1024 * 1024
-_NOT_CACHEABLE = {"timeout", "unsupported"}
+import pipeline
+
+_PACKAGE_PARENT = str(Path(pipeline.__file__).resolve().parent.parent)
 
 
-def _limit_memory(memory_mb: int) -> None:
-    try:
-        import resource
-
-        limit = int(memory_mb) * MB
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        if hard != resource.RLIM_INFINITY:
-            limit = min(limit, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ImportError, ValueError, OSError):  # not on this platform: the timeout still holds
-        pass
+def timeout_outcome(timeout_s: float) -> dict[str, Any]:
+    return {"status": "quarantine", "reason": "timeout", "cacheable": False,
+            "detail": f"Reading the file took longer than {timeout_s:g} s (extract.timeout_s) and "
+                      "was stopped. It may be very large or malformed; ask for a smaller or "
+                      "re-saved version, or raise the limit."}
 
 
-def extract_outcome(path: Path, settings_dict: dict[str, Any]) -> dict[str, Any]:
-    """Run the extraction of one file and turn every way it can end into an outcome dict."""
-    from pipeline.config import ExtractSettings
-    from pipeline.errors import ExtractionError
-    from pipeline.extract.dispatch import extract_file
-
-    settings = ExtractSettings(**settings_dict)
-    try:
-        raw = extract_file(path, settings)
-        return {"status": "ok", "doc": raw.to_dict()}
-    except ExtractionError as exc:
-        return {"status": "quarantine", "reason": exc.reason, "detail": exc.detail,
-                "cacheable": exc.reason not in _NOT_CACHEABLE}
-    except MemoryError:
+def died_outcome(returncode: int | None, memory_mb: int) -> dict[str, Any]:
+    if returncode is not None and returncode < 0 and -returncode in (
+            signal.SIGKILL, signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS):
         return {"status": "quarantine", "reason": "too_large", "cacheable": False,
-                "detail": f"Reading the file needed more than the {settings.memory_mb} MB of "
-                          "memory allowed per file (extract.memory_mb). Ask for a smaller "
-                          "version, or raise the limit."}
-    except RecursionError:
-        return {"status": "quarantine", "reason": "corrupt", "cacheable": True,
-                "detail": "The file's structure is nested too deeply to read (a damaged or "
-                          "hostile file). Ask the contributor to save it again."}
-    except Exception as exc:  # a reader bug or an unforeseen malformation: the batch goes on
-        return {"status": "quarantine", "reason": "corrupt", "cacheable": False,
-                "detail": f"The file could not be read ({type(exc).__name__}: {exc}). It may be "
-                          "damaged; ask the contributor to save it again, or report this error."}
-
-
-def _worker_main(conn: Connection, settings_dict: dict[str, Any], memory_mb: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _limit_memory(memory_mb)
-    while True:
-        try:
-            task = conn.recv()
-        except (EOFError, OSError):
-            return
-        if task is None:
-            return
-        task_id, path = task
-        outcome = extract_outcome(Path(path), settings_dict)
-        try:
-            conn.send((task_id, outcome))
-        except MemoryError:
-            conn.send((task_id, {"status": "quarantine", "reason": "too_large",
-                                 "cacheable": False,
-                                 "detail": "The extracted text is too large to hand back within "
-                                           "the memory limit (extract.memory_mb)."}))
-
-
-class _Worker:
-    def __init__(self, ctx, settings_dict: dict[str, Any], memory_mb: int) -> None:
-        self.conn, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_worker_main, args=(child, settings_dict, memory_mb),
-                                daemon=True, name="cenb-extract")
-        self.proc.start()
-        child.close()
-        self.task: tuple[int, str] | None = None
-        self.started = 0.0
-
-    def kill(self) -> None:
-        if self.proc.is_alive():
-            self.proc.kill()
-        self.proc.join(5)
-        self.conn.close()
-
-    def stop(self) -> None:
-        try:
-            self.conn.send(None)
-        except (OSError, ValueError):
-            pass
-        self.proc.join(2)
-        if self.proc.is_alive():
-            self.proc.kill()
-            self.proc.join(2)
-        self.conn.close()
-
-
-def _died_outcome(exitcode: int | None, memory_mb: int) -> dict[str, Any]:
-    if exitcode in (-signal.SIGKILL, -signal.SIGABRT, -signal.SIGSEGV, -signal.SIGBUS):
-        return {"status": "quarantine", "reason": "too_large", "cacheable": False,
-                "detail": f"The reader crashed on this file (signal {-exitcode}), most likely by "
+                "detail": f"The reader crashed on this file (signal {-returncode}), most likely by "
                           f"running out of the {memory_mb} MB of memory allowed per file "
                           "(extract.memory_mb). Ask for a smaller or re-saved version."}
     return {"status": "quarantine", "reason": "corrupt", "cacheable": False,
-            "detail": f"The reader process stopped unexpectedly on this file (exit code "
-                      f"{exitcode}). The file may be damaged; ask the contributor to save it again."}
+            "detail": f"The reader process stopped unexpectedly on this file (exit status "
+                      f"{returncode}). The file may be damaged; ask the contributor to save it "
+                      "again."}
+
+
+class _Worker:
+    def __init__(self, settings_json: str, memory_mb: int) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH", "")) if p)
+        env.setdefault("OMP_NUM_THREADS", "1")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.extract.worker", settings_json, str(memory_mb)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=None if os.environ.get("CENB_DEBUG") else subprocess.DEVNULL,
+            env=env, text=True, encoding="utf-8", bufsize=1,
+        )
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def ask(self, path: Path, timeout_s: float, memory_mb: int) -> tuple[dict[str, Any], bool]:
+        """Send one path, wait for its outcome; (outcome, worker_still_usable)."""
+        timed_out = threading.Event()
+
+        def kill() -> None:
+            timed_out.set()
+            self.proc.kill()
+
+        timer = threading.Timer(timeout_s, kill)
+        timer.daemon = True
+        try:
+            assert self.proc.stdin is not None and self.proc.stdout is not None
+            self.proc.stdin.write(json.dumps({"path": str(path)}) + "\n")
+            self.proc.stdin.flush()
+            timer.start()
+            line = self.proc.stdout.readline()
+        except (BrokenPipeError, OSError):
+            line = ""
+        finally:
+            timer.cancel()
+        if line and not timed_out.is_set():
+            try:
+                return json.loads(line), True
+            except ValueError:
+                pass
+        self.close(force=True)
+        if timed_out.is_set():
+            return timeout_outcome(timeout_s), False
+        return died_outcome(self.proc.returncode, memory_mb), False
+
+    def close(self, force: bool = False) -> None:
+        if force and self.alive():
+            self.proc.kill()
+        try:
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
 
 def run_pool(
@@ -134,66 +121,50 @@ def run_pool(
     memory_mb: int,
     on_done: Callable[[int, dict[str, Any]], None],
 ) -> None:
-    """Extract every path in worker processes; call on_done(index, outcome) as each finishes."""
+    """Extract every path in worker processes; on_done(index, outcome) is called in the calling
+    thread as each file finishes, in completion order."""
     if not paths:
         return
-    ctx = mp.get_context("spawn")
+    settings_json = json.dumps(settings_dict, default=str)
+    tasks: queue.Queue[int] = queue.Queue()
+    for i in range(len(paths)):
+        tasks.put(i)
+    results: queue.Queue[tuple[int, dict[str, Any]] | None] = queue.Queue()
+    stop = threading.Event()
+
+    def loop() -> None:
+        worker: _Worker | None = None
+        try:
+            while not stop.is_set():
+                try:
+                    index = tasks.get_nowait()
+                except queue.Empty:
+                    break
+                if worker is None or not worker.alive():
+                    worker = _Worker(settings_json, memory_mb)
+                outcome, usable = worker.ask(paths[index], timeout_s, memory_mb)
+                if not usable:
+                    worker = None
+                results.put((index, outcome))
+        finally:
+            if worker is not None:
+                worker.close(force=stop.is_set())
+            results.put(None)
+
     n = max(1, min(workers, len(paths)))
-    pool = [_Worker(ctx, settings_dict, memory_mb) for _ in range(n)]
-    queue: deque[int] = deque(range(len(paths)))
+    threads = [threading.Thread(target=loop, name=f"cenb-extract-{i}", daemon=True)
+               for i in range(n)]
+    for t in threads:
+        t.start()
+    finished = 0
     try:
-        while queue or any(w.task is not None for w in pool):
-            for i, w in enumerate(pool):
-                if w.task is None and queue:
-                    if not w.proc.is_alive():
-                        w.kill()
-                        w = pool[i] = _Worker(ctx, settings_dict, memory_mb)
-                    index = queue.popleft()
-                    w.task = (index, str(paths[index]))
-                    w.started = time.monotonic()
-                    try:
-                        w.conn.send(w.task)
-                    except (OSError, ValueError):  # died between tasks: retry on a fresh one
-                        queue.appendleft(index)
-                        w.task = None
-                        w.kill()
-                        pool[i] = _Worker(ctx, settings_dict, memory_mb)
-            busy = [w for w in pool if w.task is not None]
-            if not busy:
+        while finished < n:
+            item = results.get()
+            if item is None:
+                finished += 1
                 continue
-            now = time.monotonic()
-            wait_for = max(0.01, min(w.started + timeout_s - now for w in busy))
-            ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout=wait_for)
-            for i, w in enumerate(pool):
-                if w.task is None:
-                    continue
-                index = w.task[0]
-                if w.conn in ready or w.proc.sentinel in ready:
-                    try:
-                        if w.conn.poll():
-                            task_id, outcome = w.conn.recv()
-                            w.task = None
-                            on_done(task_id, outcome)
-                            continue
-                    except (EOFError, OSError):
-                        pass
-                    if not w.proc.is_alive():
-                        w.proc.join(1)
-                        outcome = _died_outcome(w.proc.exitcode, memory_mb)
-                        w.task = None
-                        w.kill()
-                        pool[i] = _Worker(ctx, settings_dict, memory_mb)
-                        on_done(index, outcome)
-                        continue
-                if w.task is not None and time.monotonic() - w.started > timeout_s:
-                    w.kill()
-                    pool[i] = _Worker(ctx, settings_dict, memory_mb)
-                    on_done(index, {
-                        "status": "quarantine", "reason": "timeout", "cacheable": False,
-                        "detail": f"Reading the file took longer than {timeout_s:g} s "
-                                  "(extract.timeout_s) and was stopped. It may be very large or "
-                                  "malformed; ask for a smaller or re-saved version, or raise "
-                                  "the limit."})
+            on_done(*item)
     finally:
-        for w in pool:
-            w.stop()
+        stop.set()
+        for t in threads:
+            t.join(timeout=10)

@@ -2,11 +2,11 @@
 
   paragraphs.parquet   one row per paragraph (records.Paragraph fields), by source_file, paragraph
   documents.parquet    one row per file with text (records.Document fields), by source_file
-  quarantine.parquet   one row per file without text (records.QuarantineEntry), by source_file
+  quarantine.jsonl     one object per file without text (records.QuarantineEntry), by source_file
   extract_summary.json counts, timings and warnings of the run
 
-Schemas are explicit, so an empty table still has its columns and types. Files are written to a
-temporary name and renamed, so a reader never sees half a table.
+Parquet schemas are explicit, so an empty table still has its columns and types. Files are
+written to a temporary name and renamed, so a reader never sees half a table.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pipeline.records import Document, Paragraph, QuarantineEntry
 
 PARAGRAPHS_FILE = "paragraphs.parquet"
 DOCUMENTS_FILE = "documents.parquet"
-QUARANTINE_FILE = "quarantine.parquet"
+QUARANTINE_FILE = "quarantine.jsonl"
 SUMMARY_FILE = "extract_summary.json"
 
 PARAGRAPH_SCHEMA = pa.schema([
@@ -42,14 +42,16 @@ DOCUMENT_SCHEMA = pa.schema([
     ("stakeholder_group", pa.string()), ("language", pa.string()), ("pages", pa.int32()),
     ("text", pa.string()), ("title", pa.string()),
 ])
-QUARANTINE_SCHEMA = pa.schema([
-    ("source_file", pa.string()), ("reason", pa.string()), ("detail", pa.string()),
-    ("file_sha256", pa.string()),
-])
 
-for _cls, _schema in ((Paragraph, PARAGRAPH_SCHEMA), (Document, DOCUMENT_SCHEMA),
-                      (QuarantineEntry, QUARANTINE_SCHEMA)):
+for _cls, _schema in ((Paragraph, PARAGRAPH_SCHEMA), (Document, DOCUMENT_SCHEMA)):
     assert [f.name for f in dataclasses.fields(_cls)] == _schema.names, _cls
+
+
+def _replace_text(path: Path, text: str) -> Path:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
 
 
 def _write_table(rows: list[Any], schema: pa.Schema, path: Path) -> Path:
@@ -71,14 +73,11 @@ def write_interim(result: ExtractResult, out_dir: Path | str) -> list[Path]:
     paths = [
         _write_table(paragraphs, PARAGRAPH_SCHEMA, out / PARAGRAPHS_FILE),
         _write_table(documents, DOCUMENT_SCHEMA, out / DOCUMENTS_FILE),
-        _write_table(quarantine, QUARANTINE_SCHEMA, out / QUARANTINE_FILE),
+        _replace_text(out / QUARANTINE_FILE, "".join(
+            json.dumps(q.to_dict(), ensure_ascii=False) + "\n" for q in quarantine)),
+        _replace_text(out / SUMMARY_FILE,
+                      json.dumps(result.summary(), indent=2, ensure_ascii=False) + "\n"),
     ]
-    summary = out / SUMMARY_FILE
-    tmp = summary.with_name(f".{summary.name}.tmp")
-    tmp.write_text(json.dumps(result.summary(), indent=2, ensure_ascii=False) + "\n",
-                   encoding="utf-8")
-    os.replace(tmp, summary)
-    paths.append(summary)
     return paths
 
 
@@ -87,8 +86,24 @@ def _read_rows(path: Path, cls: type) -> list[Any]:
     return [cls(**row) for row in table.to_pylist()]
 
 
+def _read_quarantine(path: Path) -> list[QuarantineEntry]:
+    entries = []
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entries.append(QuarantineEntry(**json.loads(line)))
+        except (ValueError, TypeError) as exc:
+            from pipeline.errors import InputFormatError
+
+            raise InputFormatError(f"{path}, line {line_no}: not a quarantine entry ({exc}).") \
+                from None
+    return entries
+
+
 def read_interim(in_dir: Path | str) -> ExtractResult:
-    """Read what write_interim wrote back into an ExtractResult."""
+    """Read what write_interim wrote back into an ExtractResult (documents, paragraphs,
+    quarantine as records, and the run's stats)."""
     folder = Path(in_dir)
     missing = [n for n in (PARAGRAPHS_FILE, DOCUMENTS_FILE, QUARANTINE_FILE)
                if not (folder / n).is_file()]
@@ -111,6 +126,6 @@ def read_interim(in_dir: Path | str) -> ExtractResult:
     return ExtractResult(
         documents=_read_rows(folder / DOCUMENTS_FILE, Document),
         paragraphs=_read_rows(folder / PARAGRAPHS_FILE, Paragraph),
-        quarantine=_read_rows(folder / QUARANTINE_FILE, QuarantineEntry),
+        quarantine=_read_quarantine(folder / QUARANTINE_FILE),
         stats=stats,
     )

@@ -45,9 +45,10 @@ class ReportResult:
     grouping: GroupingResult
     quotes: QuoteBook
     paths: dict[str, Path]
-    review_message: str | None
+    notes: str | None
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict[str, Any] = field(default_factory=dict)
+    output_sha256: dict[str, str] = field(default_factory=dict)  # as written (edit detection)
 
 
 def attach_confirmed(paragraphs: Iterable[ClassifiedParagraph],
@@ -175,7 +176,8 @@ def build_report(
 
     step("writing report.docx")
     t = time.perf_counter()
-    paths["docx"] = write_docx(out_dir / "report.docx", inp, grouping, rs.title,
+    docx_path, docx_message, docx_kept_hash = choose_docx_path(out_dir, now)
+    paths["docx"] = write_docx(docx_path, inp, grouping, rs.title,
                                generated_at=now.strftime("%d %B %Y"))
     _stage(timings, "write_docx", t)
 
@@ -191,6 +193,7 @@ def build_report(
     if message:
         log.warning(message)
     _stage(timings, "write_review", t)
+    messages = [m for m in (docx_message, message) if m]
 
     counts = {
         "policy_option_paragraphs": sum(1 for cp in inp.paragraphs if cp.is_policy_option),
@@ -202,8 +205,38 @@ def build_report(
         "quotes_dropped_by_reason": dict(sorted(quotes.dropped.items())),
         "confirmed_paragraphs": sum(1 for cp in inp.paragraphs if cp.confirmed is not None),
     }
-    return ReportResult(grouping=grouping, quotes=quotes, paths=paths, review_message=message,
-                        timings=timings, counts=counts)
+    hashes = {paths["docx"].name: _sha256(paths["docx"])}
+    if docx_kept_hash:  # the kept, edited report.docx stays "edited" for the next run too
+        hashes["report.docx"] = docx_kept_hash
+    return ReportResult(grouping=grouping, quotes=quotes, paths=paths,
+                        notes="\n".join(messages) or None, timings=timings,
+                        counts=counts, output_sha256=hashes)
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def choose_docx_path(out_dir: Path, now: datetime) -> tuple[Path, str | None, str | None]:
+    """report.docx, unless the one there was edited since the run that wrote it (its sha256 no
+    longer matches run.json): then that edited draft is kept and the new one goes beside it.
+    Returns (path, message, the recorded hash of the kept draft)."""
+    target = out_dir / "report.docx"
+    run_json = out_dir / "run.json"
+    if not target.exists() or not run_json.exists():
+        return target, None, None
+    try:
+        recorded = json.loads(run_json.read_text(encoding="utf-8")).get("output_sha256", {})
+    except (OSError, ValueError):
+        return target, None, None
+    expected = recorded.get(target.name) if isinstance(recorded, dict) else None
+    if not expected or expected == _sha256(target):
+        return target, None, None
+    alt = target.with_name(f"report-{now.strftime('%Y%m%d-%H%M%S')}.docx")
+    return alt, (f"{target} was edited since it was generated and was kept; this run's Word "
+                 f"draft is {alt}."), expected
 
 
 # ---------------------------------------------------------------- run.json, summary, DVC stage
@@ -243,7 +276,7 @@ def write_run_json(path: Path, data: dict[str, Any]) -> Path:
 
 
 def summary_text(counts: dict[str, Any], paths: dict[str, Path], quarantined_by_reason:
-                 dict[str, int], review_message: str | None, seconds: float) -> str:
+                 dict[str, int], notes: str | None, seconds: float) -> str:
     """What a person reads at the end of a run: what happened and the paths to open."""
     q = counts.get("files_quarantined", 0)
     reasons = ", ".join(f"{r}: {n}" for r, n in quarantined_by_reason.items())
@@ -266,20 +299,22 @@ def summary_text(counts: dict[str, Any], paths: dict[str, Path], quarantined_by_
     for label, key in labels:
         if key in paths:
             lines.append(f"  {label + ':':<14}{paths[key]}")
-    if review_message:
-        lines += ["", f"Note: {review_message}"]
+    if notes:
+        lines += ["", f"Note: {notes}"]
     if q:
         lines += ["", f"{q} file(s) could not be read; see {paths.get('quarantine')} for why."]
     return "\n".join(lines)
 
 
 def _guess_input_dir(settings: Settings, documents: Iterable[Any]) -> Path | None:
-    """The submissions folder for links in the report, when the DVC stage does not say: the
-    project's corpus/raw if every document is there."""
-    candidate = settings.resolve(Path("corpus/raw"))
+    """The submissions folder for links in the report, when the DVC stage does not say: a
+    corpus/raw (beside the params file, or the project's) holding every document."""
+    from pipeline import PROJECT_ROOT
+
     docs = list(documents)
-    if docs and all((candidate / d.source_file).is_file() for d in docs):
-        return candidate
+    for candidate in (settings.resolve(Path("corpus/raw")), PROJECT_ROOT / "corpus" / "raw"):
+        if docs and all((candidate / d.source_file).is_file() for d in docs):
+            return candidate
     return None
 
 
@@ -346,7 +381,8 @@ def report_from_stages(interim_dir: Path, processed_dir: Path, out_dir: Path,
                      "min_option_chars": settings.report.min_option_chars,
                      "embed_model": embedder.model_id},
         "outputs": {k: str(p) for k, p in result.paths.items()},
-        "review_message": result.review_message,
+        "output_sha256": result.output_sha256,
+        "notes": result.notes,
     })
     paths = {**result.paths, "run": run_path}
-    return summary_text(counts, paths, by_reason, result.review_message, seconds)
+    return summary_text(counts, paths, by_reason, result.notes, seconds)

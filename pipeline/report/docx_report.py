@@ -144,8 +144,17 @@ class Numbering:
             p_pr.insert(0, num_pr)
 
 
-def attribution(contributors: Sequence[str]) -> str:
-    return "; ".join(f"Contribution of {c}" for c in contributors) + "."
+def contribution_of(contributor: str, organisation: str | None = None) -> str:
+    """'Contribution of <contributor>', with the organisation when it says more."""
+    text = f"Contribution of {contributor}"
+    if organisation and organisation.strip() and organisation.strip() != contributor.strip():
+        text += f" ({organisation.strip()})"
+    return text
+
+
+def attribution(pairs: Sequence[tuple[str, str | None]]) -> str:
+    """The footnote of one item: every supporting contribution, as the 2017 document did."""
+    return "; ".join(contribution_of(c, o) for c, o in pairs) + "."
 
 
 def _variants(group: OptionGroup) -> list[Any]:
@@ -204,11 +213,12 @@ def write_docx(path: Path, inp: ReportInput, grouping: GroupingResult, title: st
             item = doc.add_paragraph(style="List Number")
             Numbering.apply(item, num_id)
             item.add_run(_clean(g.representative.quote.text))
-            footnotes.add(item, attribution(g.contributors))
+            footnotes.add(item, attribution(g.attributions))
             for m in _variants(g):
                 sub = doc.add_paragraph(style="List Bullet 2")
                 sub.add_run("Also: “" + _clean(m.quote.text) + "”")
-                footnotes.add(sub, attribution([m.quote.contributor]))
+                footnotes.add(sub, attribution([(m.quote.contributor,
+                                                 m.cp.para.organisation)]))
 
     doc.add_heading("Policy options to help address the CENB cybersecurity challenges", level=1)
     for area in AREAS:

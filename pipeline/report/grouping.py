@@ -79,6 +79,12 @@ class OptionGroup:
         return sorted({m.quote.contributor for m in self.members}, key=str.casefold)
 
     @property
+    def attributions(self) -> list[tuple[str, str | None]]:
+        """(contributor, organisation) of every supporting contribution, by contributor."""
+        pairs = {(m.quote.contributor, m.cp.para.organisation) for m in self.members}
+        return sorted(pairs, key=lambda p: (p[0].casefold(), p[1] or ""))
+
+    @property
     def stakeholder_groups(self) -> list[str]:
         groups = {m.cp.para.stakeholder_group for m in self.members if m.cp.para.stakeholder_group}
         return sorted(groups, key=str.casefold)
@@ -199,32 +205,49 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 
 
 def similarity_matrix(vectors: np.ndarray) -> np.ndarray:
+    """Cosine similarities of (unit-normalised) vectors, rounded to 1e-6."""
     unit = _normalise(vectors)
     sim = np.clip(unit @ unit.T, -1.0, 1.0)
     return np.round(sim, 6)
 
 
-def cluster_indices(sim: np.ndarray, threshold: float) -> list[list[int]]:
-    """Average-linkage clusters of a similarity matrix; each cluster's indices ascending,
-    clusters ordered by their first index (a fixed order for a fixed input order)."""
-    n = sim.shape[0]
-    if n == 0:
-        return []
-    if n == 1:
-        return [[0]]
+def _cluster_condensed(dist: np.ndarray, n: int, threshold: float) -> list[list[int]]:
     from scipy.cluster.hierarchy import fcluster, linkage
-    from scipy.spatial.distance import squareform
 
-    dist = np.clip(1.0 - sim, 0.0, 2.0)
-    np.fill_diagonal(dist, 0.0)
-    dist = (dist + dist.T) / 2.0
-    tree = linkage(squareform(dist, checks=False), method="average")
-    # merge while mean similarity >= threshold, i.e. mean distance <= 1 - threshold
+    tree = linkage(dist, method="average")
+    # merge while the mean similarity >= threshold, i.e. the mean distance <= 1 - threshold
     labels = fcluster(tree, t=(1.0 - threshold) + 1e-9, criterion="distance")
     clusters: dict[int, list[int]] = defaultdict(list)
     for index, label in enumerate(labels):
         clusters[int(label)].append(index)
     return sorted(clusters.values(), key=lambda c: c[0])
+
+
+def cluster_indices(sim: np.ndarray, threshold: float) -> list[list[int]]:
+    """Average-linkage clusters of a square similarity matrix; each cluster's indices
+    ascending, clusters ordered by their first index (a fixed order for a fixed input order)."""
+    n = sim.shape[0]
+    if n <= 1:
+        return [[0]] if n == 1 else []
+    from scipy.spatial.distance import squareform
+
+    dist = np.clip(1.0 - np.asarray(sim, dtype=np.float64), 0.0, 2.0)
+    np.fill_diagonal(dist, 0.0)
+    dist = (dist + dist.T) / 2.0
+    return _cluster_condensed(squareform(dist, checks=False), n, threshold)
+
+
+def cluster_vectors(vectors: np.ndarray, threshold: float) -> list[list[int]]:
+    """cluster_indices for embeddings, without an n x n matrix: the condensed cosine distances
+    (n(n-1)/2 float64) are all the memory it needs, so thousands of sentences per area fit."""
+    n = vectors.shape[0]
+    if n <= 1:
+        return [[0]] if n == 1 else []
+    from scipy.spatial.distance import pdist
+
+    unit = _normalise(vectors)
+    dist = np.round(np.clip(pdist(unit, metric="cosine"), 0.0, 2.0), 6)
+    return _cluster_condensed(dist, n, threshold)
 
 
 def make_group_id(challenge: str, member_keys: Iterable[str]) -> str:
@@ -233,10 +256,9 @@ def make_group_id(challenge: str, member_keys: Iterable[str]) -> str:
 
 
 def _summarise(group_id: str, challenge: str, members: list[OptionCandidate],
-               sim: np.ndarray, index_of: dict[str, int]) -> OptionGroup:
+               vector_of: dict[str, np.ndarray]) -> OptionGroup:
     members = sorted(members, key=lambda m: m.order)
-    idx = [index_of[m.key] for m in members]
-    sub = sim[np.ix_(idx, idx)]
+    sub = similarity_matrix(np.stack([vector_of[m.quote.text] for m in members]))
     if len(members) == 1:
         medoid, cohesion = 0, 1.0
     else:
@@ -272,9 +294,8 @@ def group_options(
         cands = by_challenge.get(challenge, [])
         if not cands:
             continue
-        sim = similarity_matrix(np.stack([vector_of[c.quote.text] for c in cands]))
-        index_of = {c.key: i for i, c in enumerate(cands)}
-        clusters = [[cands[i] for i in cl] for cl in cluster_indices(sim, threshold)]
+        vectors = np.stack([vector_of[c.quote.text] for c in cands])
+        clusters = [[cands[i] for i in cl] for cl in cluster_vectors(vectors, threshold)]
         ids = [make_group_id(challenge, (m.key for m in cl)) for cl in clusters]
         members_of: dict[str, list[OptionCandidate]] = dict(zip(ids, clusters))
         merged_from: dict[str, list[str]] = defaultdict(list)
@@ -282,7 +303,7 @@ def group_options(
         for gid, members in members_of.items():
             if not members:
                 continue
-            group = _summarise(gid, challenge, members, sim, index_of)
+            group = _summarise(gid, challenge, members, vector_of)
             group.merged_from = sorted(merged_from.get(gid, []))
             groups.append(group)
 

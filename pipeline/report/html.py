@@ -71,24 +71,33 @@ def _segments(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]
     return out
 
 
-def quote_view(q: Quote) -> dict[str, Any]:
+def group_label(value: str | None) -> str | None:
+    """A contributor's stakeholder group for display: role keys get their names."""
+    if value is None:
+        return None
+    return ROLE_NAMES.get(value, value)
+
+
+def quote_view(q: Quote, organisation: str | None = None) -> dict[str, Any]:
+    org = organisation if organisation and organisation != q.contributor else None
     return {"id": q.quote_id, "text": q.text, "contributor": q.contributor,
-            "location": q.location, "anchor": f"src-{q.paragraph_id}",
+            "organisation": org, "location": q.location, "anchor": f"src-{q.paragraph_id}",
             "source_file": q.source_file, "page": q.page, "paragraph": q.paragraph}
 
 
 def group_view(g: OptionGroup) -> dict[str, Any]:
-    quotes = g.quotes
+    org_of = {m.quote.quote_id: m.cp.para.organisation for m in g.members}
     return {
         "id": g.group_id, "challenge": g.challenge,
-        "representative": quote_view(g.representative.quote),
+        "representative": quote_view(g.representative.quote,
+                                     g.representative.cp.para.organisation),
         "support": g.support, "contributors": g.contributors,
-        "stakeholder_groups": g.stakeholder_groups,
+        "stakeholder_groups": [group_label(x) for x in g.stakeholder_groups],
         "roles": [role_name(r) for r in g.roles],
         "confidence": g.confidence, "cohesion": g.cohesion,
         "confirmed": g.confirmed_count, "n_paragraphs": len(g.paragraph_ids),
         "merged_from": g.merged_from,
-        "quotes": [quote_view(q) for q in quotes],
+        "quotes": [quote_view(q, org_of.get(q.quote_id)) for q in g.quotes],
     }
 
 
@@ -168,7 +177,8 @@ def build_view(inp: ReportInput, grouping: GroupingResult, quotes: QuoteBook,
                                                            kv[0]))):
         contributions.append({
             "anchor": f"doc-{i + 1}", "contributor": doc.contributor,
-            "organisation": doc.organisation, "stakeholder_group": doc.stakeholder_group,
+            "organisation": doc.organisation,
+            "stakeholder_group": group_label(doc.stakeholder_group),
             "source_file": name, "file_type": doc.file_type, "pages": doc.pages,
             "language": doc.language, "link": file_link(name, inp.input_dir, out_dir),
             "paragraphs": per_file[name], "options": options_per_file[name],

@@ -38,7 +38,6 @@ from pipeline.review.sheet import (
     PARAGRAPHS_SHEET,
     ReviewSheet,
     SheetRow,
-    group_check_text,
     read_review_sheet,
     row_check,
 )

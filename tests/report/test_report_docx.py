@@ -12,7 +12,7 @@ from docx.oxml.ns import qn
 
 from pipeline.report.areas import AREAS
 from pipeline.report.build import build_report
-from pipeline.report.docx_report import read_footnotes
+from pipeline.report.docx_report import contribution_of, read_footnotes
 
 
 @pytest.fixture
@@ -51,16 +51,18 @@ def test_every_option_is_a_numbered_item_attributed_by_footnote(built):
         refs = _footnote_refs(p)
         assert len(refs) == 1
         g = by_text[p.text]                       # the item is the group's verbatim wording
-        assert notes[refs[0]] == "; ".join(f"Contribution of {c}" for c in g.contributors) + "."
+        assert notes[refs[0]] == "; ".join(contribution_of(c, o) for c, o in g.attributions) + "."
+        assert {c for c, _ in g.attributions} == set(g.contributors)
         assert p._p.pPr.find(qn("w:numPr")) is not None
     # every footnote is referenced once and reads "Contribution of <contributor>"
     all_refs = [r for p in doc.paragraphs for r in _footnote_refs(p)]
     assert sorted(all_refs) == sorted(notes)
-    known = {d.contributor for d in inp.documents.values()}
+    known = {contribution_of(d.contributor, d.organisation) for d in inp.documents.values()}
     for text in notes.values():
         for part in text.rstrip(".").split("; "):
-            assert part.startswith("Contribution of ")
-            assert part[len("Contribution of "):] in known
+            assert part in known
+    assert "Contribution of NorthCERT (NorthCERT Coordination Centre)." in notes.values()
+    assert "Contribution of Dr. Amara Osei" + "." in notes.values()  # no organisation given
 
 
 def test_headings_follow_the_2017_structure(built):
@@ -98,5 +100,30 @@ def test_docx_opens_in_libreoffice_with_footnotes(built, tmp_path):
     text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True,
                           text=True).stdout
     text = " ".join(text.split())
-    assert "Contribution of NorthCERT." in text
+    assert "Contribution of NorthCERT (NorthCERT Coordination Centre)." in text
     assert "a. Securing the reliability of and access to Internet services" in text
+
+
+def test_an_edited_draft_is_kept(tmp_path, make_input, finder, encode_tfidf, settings_for):
+    from pipeline.report.build import write_run_json
+
+    out = tmp_path / "out"
+    first = build_report(make_input(), encode_tfidf, settings_for(), out, find_sentences=finder)
+    write_run_json(out / "run.json", {"output_sha256": first.output_sha256})
+    # an unedited draft is simply replaced
+    second = build_report(make_input(), encode_tfidf, settings_for(), out, find_sentences=finder)
+    assert second.paths["docx"] == out / "report.docx"
+    write_run_json(out / "run.json", {"output_sha256": second.output_sha256})
+    # the secretariat edits it: the next run keeps it, and keeps keeping it
+    doc = Document(str(out / "report.docx"))
+    doc.add_paragraph("Secretariat note: merge items 2 and 4.")
+    doc.save(str(out / "report.docx"))
+    third = build_report(make_input(), encode_tfidf, settings_for(), out, find_sentences=finder)
+    assert third.paths["docx"] != out / "report.docx"
+    assert "was edited" in third.notes
+    write_run_json(out / "run.json", {"output_sha256": third.output_sha256})
+    fourth = build_report(make_input(), encode_tfidf, settings_for(), out, find_sentences=finder,
+                          now=__import__("datetime").datetime(2030, 1, 1))
+    assert fourth.paths["docx"].name == "report-20300101-000000.docx"
+    assert "Secretariat note" in " ".join(p.text for p in Document(str(out / "report.docx"))
+                                          .paragraphs)

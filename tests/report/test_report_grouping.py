@@ -145,3 +145,14 @@ def test_sentence_embeddings_group_the_same_proposal(make_input, finder, minilm)
     assert "government" in campaigns[0].roles
     # the same twice (embedding cache hit the second time): identical groups and ids
     assert _signature(_group(make_input(), finder, minilm, threshold)) == _signature(grouping)
+
+
+def test_condensed_clustering_equals_the_matrix_form():
+    rng = np.random.default_rng(7)
+    base = rng.normal(size=(6, 32))
+    vectors = np.concatenate([base + rng.normal(scale=0.3, size=base.shape) for _ in range(4)])
+    from pipeline.report.grouping import cluster_vectors, similarity_matrix
+
+    for t in (0.3, 0.6, 0.8, 0.95):
+        assert cluster_vectors(vectors, t) == cluster_indices(similarity_matrix(vectors), t)
+    assert sorted(map(len, cluster_vectors(vectors, 0.6))) == [4] * 6

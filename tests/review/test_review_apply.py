@@ -162,7 +162,7 @@ def test_round_trip_apply_train_rerun(tmp_path, run, monkeypatch):
 
     # re-run: confirmed paragraphs marked, decisions pre-filled, reviewed sheet kept
     inp2, result2 = do(out)
-    assert result2.review_message and "was kept" in result2.review_message
+    assert result2.notes and "was kept" in result2.notes
     new_sheet = result2.paths["review"]
     assert new_sheet != sheet and new_sheet.name.startswith("review-")
     kept = load_workbook(sheet)["README"]["B4"].value
@@ -202,7 +202,7 @@ def test_untouched_sheet_is_replaced(tmp_path, run):
     _, first = do(out)
     assert first.paths["review"] == out / "review.xlsx"
     _, second = do(out)
-    assert second.paths["review"] == out / "review.xlsx" and second.review_message is None
+    assert second.paths["review"] == out / "review.xlsx" and second.notes is None
 
 
 def test_group_decisions_reject_relabel_merge(tmp_path, run):
