@@ -156,29 +156,24 @@ def embedding_comparison(texts: list[str], cache_dir: Path, params: Path) -> dic
 
 
 def profile_stages(pdfs: list[Path], docxs: list[Path], params: Path, out: Path) -> None:
-    """cProfile of extracting a sample of files in-process: where the extraction time goes."""
+    """cProfile of extracting a sample of files in this process (the batch runs files in worker
+    processes, which a profiler here would not see): where extraction time goes."""
     from pipeline.config import load_settings
-    from pipeline.extract.batch import extract_directory
+    from pipeline.extract.dispatch import extract_file
 
-    work_sample = out.parent / "profile-sample"
-    if work_sample.exists():
-        shutil.rmtree(work_sample)
-    work_sample.mkdir(parents=True)
-    for p in pdfs[:15] + docxs[:15]:
-        shutil.copy(p, work_sample / p.name)
     settings = load_settings(params)
-    settings = settings.model_copy(update={"extract": settings.extract.model_copy(
-        update={"workers": 1})})
     prof = cProfile.Profile()
     prof.enable()
-    extract_directory(sample, settings, progress=False)
+    for path in pdfs[:15] + docxs[:15]:
+        extract_file(path, settings.extract)
     prof.disable()
     buf = io.StringIO()
-    pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(25)
+    pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(30)
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(buf.getvalue())
 
 
-def bench_size(n: int, work_root: Path, reference: bool) -> dict:
+def bench_size(n: int, work_root: Path, reference: bool, profile_out: Path) -> dict:
     work = work_root / f"n{n}"
     corpus = work / "corpus"
     files = generate(corpus, n)
@@ -248,7 +243,7 @@ def bench_size(n: int, work_root: Path, reference: bool) -> dict:
         texts = [json.loads(line)["text"] for line in
                  (work / "out" / "paragraphs.jsonl").read_text().splitlines()[:3000]]
         result["reference_embeddings"] = embedding_comparison(texts, work / "cache-emb", params)
-        profile_stages(pdfs, docxs, params, ROOT / "reports" / "bench_profile.txt")
+        profile_stages(pdfs, docxs, params, profile_out)
     return result
 
 
@@ -265,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
                "sizes": []}
     for n in args.sizes:
         print(f"bench: {n} contributions ...", flush=True)
-        r = bench_size(n, args.work, reference=not args.no_reference)
+        r = bench_size(n, args.work, reference=not args.no_reference,
+                       profile_out=args.out.with_name("bench_profile.txt"))
         results["sizes"].append(r)
         print(json.dumps(r, indent=2), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)

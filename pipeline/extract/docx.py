@@ -331,13 +331,18 @@ def extract_docx(path: Path) -> RawDocument:
         if kind == "p":
             para = reader.paragraph(el)
             emit(para)
+            box_texts: set[str] = set()
             for box in para.boxes:
+                # a box drawn twice in one paragraph outside mc:AlternateContent (DrawingML and
+                # VML copies side by side) gives the same paragraphs twice: keep the first
+                if box.text and box.text in box_texts:
+                    continue
+                box_texts.add(box.text)
                 emit(box)
         else:
             for row in reader.table_rows(el):
                 emit(_Para(text=row, style_name="table", heading=False, list_item=False,
                            toc=False, boxes=[]))
-    blocks = _dedupe_adjacent(blocks)
     if not blocks and headings:  # a document of headings only: keep its text
         blocks = [Block(text=h, kind="body") for h in headings]
     blocks.extend(_notes(document, "/footnotes", "footnote", reader))
@@ -351,14 +356,3 @@ def extract_docx(path: Path) -> RawDocument:
         title=title or core_title or (headings[0] if headings else None),
         author=author, headings=headings,
     )
-
-
-def _dedupe_adjacent(blocks: list[Block]) -> list[Block]:
-    """Drop a block that repeats the one before it verbatim (a text box whose two stored copies
-    were both reached, e.g. a DrawingML box with a VML twin outside mc:AlternateContent)."""
-    out: list[Block] = []
-    for b in blocks:
-        if out and out[-1].text == b.text and out[-1].kind == b.kind and len(b.text) > 20:
-            continue
-        out.append(b)
-    return out

@@ -168,7 +168,9 @@ def _page_words(page) -> tuple[list[dict], float, float, float, list[Fragment]]:
     and its ruled tables as layout fragments (upright pages only)."""
     page = _dedupe_chars(page)
     orientation = _orientation(page.chars)
-    options = dict(x_tolerance_ratio=X_TOLERANCE_RATIO, y_tolerance=3, keep_blank_chars=False,
+    # y_tolerance 1: a raised footnote marker between two tightly set lines must not chain the
+    # lines into one (pdfplumber clusters characters by their top)
+    options = dict(x_tolerance_ratio=X_TOLERANCE_RATIO, y_tolerance=1, keep_blank_chars=False,
                    use_text_flow=False, extra_attrs=["size", "fontname", "upright"],
                    expand_ligatures=True)
     if orientation in ("cw", "vertical"):
