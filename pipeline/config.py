@@ -36,15 +36,19 @@ class PathsSettings(_Section):
 
 
 class ExtractSettings(_Section):
-    max_file_mb: float = Field(50, gt=0)
-    max_uncompressed_mb: float = Field(200, gt=0)
-    max_compression_ratio: float = Field(100, gt=1)
-    max_pages: int = Field(600, gt=0)
-    timeout_s: float = Field(120, gt=0)
-    memory_mb: int = Field(1536, gt=64)
-    workers: int = Field(2, ge=1)
-    max_paragraph_chars: int = Field(1200, gt=100)
-    min_paragraph_chars: int = Field(2, ge=1)
+    """Bounds and shape of the extract stage (pipeline/extract/). A file beyond a bound is
+    quarantined (reason in brackets) and the batch goes on. A PDF over max_pages is refused
+    whole rather than cut, so no document is ever silently partial."""
+
+    max_file_mb: float = Field(50, gt=0)             # not opened when larger (too_large)
+    max_uncompressed_mb: float = Field(200, gt=0)    # zip package total, from its directory
+    max_compression_ratio: float = Field(100, gt=1)  # zip member > 1 MB inflating more: a bomb
+    max_pages: int = Field(600, gt=0)                # PDF pages (too_large)
+    timeout_s: float = Field(120, gt=0)              # wall clock per file (timeout)
+    memory_mb: int = Field(1536, gt=64)              # address space per worker (too_large)
+    workers: int = Field(2, ge=1)                    # worker processes
+    max_paragraph_chars: int = Field(1200, gt=100)   # longer: split at sentence boundaries
+    min_paragraph_chars: int = Field(2, ge=1)        # shorter, or letterless: dropped
 
 
 class EmbedSettings(_Section):
@@ -65,15 +69,19 @@ class ClassifySettings(_Section):
     C: float = Field(4.0, gt=0)                  # inverse L2 strength of the challenge LR heads
     stakeholder_C: float = Field(2.0, gt=0)      # same for the stakeholder-role heads
     substantive_C: float = Field(1.0, gt=0)      # same for the substantive/abstain model
-    prior_weight: float = Field(0.3, ge=0, le=1)  # weight of the zero-shot description prior
+    prior_weight: float = Field(0.5, ge=0, le=1)  # weight of the zero-shot description prior
     prior_temperature: float = Field(0.05, gt=0)  # softmax temperature over prototype cosines
     use_heading: bool = True                     # heading embedding as context features
+    heading_in_label_heads: bool = False         # ...for the challenge heads too (else only
+                                                 # for the substantive/abstain model)
     heading_weight: float = Field(0.5, ge=0, le=1)  # scale of the heading features
     min_threshold: float = Field(0.2, ge=0, le=1)
     max_threshold: float = Field(0.8, ge=0, le=1)
     threshold_shrink: float = Field(0.5, ge=0, le=1)  # pull per-label thresholds to the global one
     abstain_threshold: float = Field(0.5, ge=0, le=1)  # P(substantive) below this: no challenge
     option_min_substantive: float = Field(0.0, ge=0, le=1)  # policy option needs P(subst) >= this
+    option_keeps_label: float = Field(0.5, ge=0, le=1)  # an option whose best key scores >= this
+                                                        # is not abstained
     max_challenges: int = Field(3, ge=1)
     bootstrap: int = Field(1000, ge=0)           # resamples for the 95% confidence intervals
 
@@ -138,9 +146,16 @@ class Settings(_Section):
         return uri
 
 
+def default_params_path() -> Path:
+    """./params.yaml when the working directory has one (a checkout or copy of the project, as
+    `dvc repro` runs it), else the installed project's params.yaml."""
+    local = Path.cwd() / "params.yaml"
+    return local if local.is_file() else DEFAULT_PARAMS
+
+
 def load_settings(path: Path | str | None = None) -> Settings:
-    """Read and validate a params file; without one, the project's params.yaml (or defaults)."""
-    params_path = Path(path) if path is not None else DEFAULT_PARAMS
+    """Read and validate a params file; without one, default_params_path() (or defaults)."""
+    params_path = Path(path) if path is not None else default_params_path()
     if path is None and not params_path.exists():
         return Settings()
     try:

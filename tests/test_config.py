@@ -51,3 +51,12 @@ def test_paths_resolve_against_a_params_file_elsewhere(tmp_path: Path) -> None:
     settings = load_settings(params)
     assert settings.cache_dir == tmp_path / "cache"
     assert settings.mlflow_tracking_uri == f"sqlite:///{tmp_path / 'ml.db'}"
+
+
+def test_a_params_file_in_the_working_directory_wins(tmp_path: Path, monkeypatch) -> None:
+    """`dvc repro` in a copy of the project must use the copy's params, labels and models."""
+    (tmp_path / "params.yaml").write_text("classify:\n  cv_folds: 3\n")
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.classify.cv_folds == 3
+    assert settings.labels_dir == tmp_path / "labels"

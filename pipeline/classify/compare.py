@@ -8,7 +8,7 @@ Runs, on the same labelled rows and the same outer folds as `cenb train`:
   regression head, on one held-out fold only (a fine-tune per fold is too slow on CPU), compared
   with the frozen-embedding model on the same fold.
 Each variant is also fitted on every row and scored on ../shared/eval-dev (top-1), which is used
-for measurement only. Writes reports/classifier_comparison.json.
+for measurement only. Writes models/comparison.json.
 """
 
 from __future__ import annotations
@@ -248,10 +248,11 @@ def main(argv: list[str] | None = None) -> None:
     cfg = settings.classify
     variants = {
         "production": cfg,
+        "heading_in_label_heads": cfg.model_copy(update={"heading_in_label_heads": True}),
         "no_heading": cfg.model_copy(update={"use_heading": False}),
         "prior_0": cfg.model_copy(update={"prior_weight": 0.0}),
-        "prior_0.15": cfg.model_copy(update={"prior_weight": 0.15}),
-        "prior_0.5": cfg.model_copy(update={"prior_weight": 0.5}),
+        "prior_0.3": cfg.model_copy(update={"prior_weight": 0.3}),
+        "prior_0.7": cfg.model_copy(update={"prior_weight": 0.7}),
         "no_threshold_shrink": cfg.model_copy(update={"threshold_shrink": 0.0}),
     }
     only = set(args.only.split(",")) if args.only else None
@@ -273,7 +274,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.setfit:
         results.append(variant_setfit(ds, prior, settings, dev, args.pairs, args.setfit_seconds))
         print(json.dumps(results[-1]), flush=True)
-    out = args.out or settings.reports_dir / "classifier_comparison.json"
+    out = args.out or settings.models_dir / "comparison.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     print(f"Wrote {out}")

@@ -2,7 +2,10 @@
 
 Challenge areas (multi-label, 16 keys)
     features  = [text embedding, heading_weight * heading embedding]     (heading optional)
-    p_k       = one-vs-rest logistic regression (L2, C) per key, fitted on substantive rows
+    p_k       = one-vs-rest logistic regression (L2, C) per key, fitted on substantive rows,
+                on the text embedding (plus the heading if heading_in_label_heads: measured
+                to add noise to the key, so by default the heading only informs the
+                substantive model)
     q_k       = zero-shot prior: softmax over keys of the cosine between the text and the
                 centroid of the key's description and prototypes (labels/taxonomy.yaml)
     s_k       = (1 - prior_weight) * p_k + prior_weight * q_k
@@ -10,7 +13,7 @@ Challenge areas (multi-label, 16 keys)
     assigned  = keys whose score passes their threshold (chosen by inner CV within
                 [min_threshold, max_threshold], shrunk towards the global best), at most
                 max_challenges; the top-1 when none passes; nothing when the text is not
-                substantive.
+                substantive (unless it is a policy option with a clear key, see decide()).
 Substantive vs not: logistic regression on the same features, Platt-calibrated; the
     challenge_scores reported are P(key | substantive) * P(substantive), so the argmax stays the
     most likely key even when the paragraph abstains.
@@ -206,7 +209,8 @@ class ChallengeModel:
 
     # ---- prediction ----
     def raw(self, F: np.ndarray, text_emb: np.ndarray) -> np.ndarray:
-        p = sigmoid(F @ self.coef.T + self.intercept[None, :])
+        # the label heads use the leading columns (the text; the heading too when configured)
+        p = sigmoid(F[:, :self.coef.shape[1]] @ self.coef.T + self.intercept[None, :])
         q = self.prior.distribution(text_emb)
         return (1 - self.prior_weight) * p + self.prior_weight * q
 
@@ -219,10 +223,16 @@ class ChallengeModel:
         return self.sub_platt(z[:, None])[:, 0]
 
     def decide(self, label_scores: np.ndarray, p_sub: np.ndarray, cfg: ClassifySettings,
-               abstain_threshold: float) -> list[list[str]]:
+               abstain_threshold: float, options: np.ndarray | None = None) -> list[list[str]]:
+        """Assigned keys per row. A row abstains (no key) when P(substantive) is below
+        abstain_threshold, unless it proposes a policy option whose best key scores at least
+        cfg.option_keeps_label: short real recommendations ("Diversity in the workforce
+        should be promoted.") look like boilerplate to the substantive model alone."""
         out: list[list[str]] = []
-        for s, ps in zip(label_scores, p_sub):
-            if ps < abstain_threshold:
+        if options is None:
+            options = np.zeros(len(p_sub), dtype=bool)
+        for s, ps, opt in zip(label_scores, p_sub, options):
+            if ps < abstain_threshold and not (opt and s.max() >= cfg.option_keeps_label):
                 out.append([])
                 continue
             order = np.argsort(-s, kind="stable")
@@ -231,6 +241,15 @@ class ChallengeModel:
                 chosen = [int(order[0])]
             out.append([CHALLENGE_KEYS[j] for j in chosen])
         return out
+
+    def effective_substantive(self, label_scores: np.ndarray, p_sub: np.ndarray,
+                              cfg: ClassifySettings, abstain_threshold: float,
+                              options: np.ndarray) -> np.ndarray:
+        """P(substantive) used to scale the reported scores: 1 for the policy options that
+        decide() keeps although the substantive model doubted them."""
+        keep = (p_sub < abstain_threshold) & options & (label_scores.max(axis=1) >=
+                                                        cfg.option_keeps_label)
+        return np.where(keep, 1.0, p_sub)
 
     # ---- fitting ----
     @staticmethod
@@ -248,6 +267,7 @@ class ChallengeModel:
             cfg: ClassifySettings) -> "ChallengeModel":
         """Fit on all rows; Y (n, k) binary, rows with no key are the non-substantive ones."""
         sub = Y.any(axis=1)
+        FL = F if cfg.heading_in_label_heads else F[:, :text_emb.shape[1]]
         q_all = prior.distribution(text_emb)
         w = cfg.prior_weight
         # inner cross-validation: out-of-fold raw scores for calibration and thresholds
@@ -256,8 +276,8 @@ class ChallengeModel:
         folds = stratified_folds(primary_strata(Y), cfg.cv_folds, cfg.seed)
         for tr, te in folds:
             tr_sub = tr[sub[tr]]
-            coef, icpt = cls._fit_heads(F[tr_sub], Y[tr_sub], cfg)
-            p = sigmoid(F[te] @ coef.T + icpt[None, :])
+            coef, icpt = cls._fit_heads(FL[tr_sub], Y[tr_sub], cfg)
+            p = sigmoid(FL[te] @ coef.T + icpt[None, :])
             oof_s[te] = (1 - w) * p + w * q_all[te]
             sc, si = fit_binary_lr(F[tr], sub[tr].astype(int), cfg.substantive_C, cfg.seed)
             oof_z[te] = F[te] @ sc + si
@@ -266,7 +286,7 @@ class ChallengeModel:
         thresholds, flat_t = choose_thresholds(cal, Y[sub], cfg.min_threshold,
                                                cfg.max_threshold, cfg.threshold_shrink)
         sub_platt = Platt.fit(oof_z[:, None], sub[:, None].astype(int), cfg.seed)
-        coef, icpt = cls._fit_heads(F[sub], Y[sub], cfg)
+        coef, icpt = cls._fit_heads(FL[sub], Y[sub], cfg)
         sc, si = fit_binary_lr(F, sub.astype(int), cfg.substantive_C, cfg.seed)
         return cls(coef=coef, intercept=icpt, platt=platt, thresholds=thresholds,
                    sub_coef=sc, sub_intercept=si, sub_platt=sub_platt, prior=prior,

@@ -30,6 +30,22 @@ ARRAYS_FILE = "challenges.npz"
 FORMAT = "cenb-classifier/1"
 
 
+def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """An .npz that np.load(allow_pickle=False) reads, byte-identical for identical arrays:
+    sorted members with a fixed timestamp (np.savez stamps the current time)."""
+    import zipfile
+
+    tmp = path.with_name(path.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+        for name in sorted(arrays):
+            info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            with zf.open(info, "w") as fh:
+                np.lib.format.write_array(fh, np.ascontiguousarray(arrays[name]),
+                                          allow_pickle=False)
+    tmp.replace(path)
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -52,8 +68,7 @@ class Predictor:
         models_dir.mkdir(parents=True, exist_ok=True)
         arr_path = models_dir / ARRAYS_FILE
         arrays = {**self.challenge.arrays(), **self.stakeholder.arrays()}
-        # np.savez writes a zip; fixed member order and np.float64/float32 only keep it stable
-        np.savez(arr_path, **{k: arrays[k] for k in sorted(arrays)})
+        write_npz(arr_path, arrays)
         header = dict(self.header)
         header.update({
             "format": FORMAT,
@@ -147,8 +162,11 @@ class Predictor:
         F = challenge_features(inp, self.cfg)
         label_scores = self.challenge.label_scores(F, inp.text)
         p_sub = self.challenge.p_substantive(F)
-        chosen = self.challenge.decide(label_scores, p_sub, self.cfg, self.abstain_threshold)
-        joint = label_scores * p_sub[:, None]
+        options = np.array([r.is_policy_option for r in rule_res], dtype=bool)
+        chosen = self.challenge.decide(label_scores, p_sub, self.cfg, self.abstain_threshold,
+                                       options)
+        joint = label_scores * self.challenge.effective_substantive(
+            label_scores, p_sub, self.cfg, self.abstain_threshold, options)[:, None]
         st_scores = self.stakeholder.scores(inp.text, inp.rule_features)
         st_chosen = self.stakeholder.decide(st_scores)
         out: list[Prediction] = []

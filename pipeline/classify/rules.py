@@ -204,10 +204,20 @@ class ActorLexicon:
                 tok.lemma_.lower() in ("stakeholder", "actor", "party")
                 and any(c.lower_ in ("all", "every", "each") for c in tok.children)):
             return tuple(STAKEHOLDER_KEYS)
+        keys: tuple[str, ...] = ()
+        # "regional communities such as ECOWAS and SADC": the examples name the group
+        for prep in tok.children:
+            if prep.dep_ == "prep" and prep.lower_ in ("as", "like", "including") and (
+                    prep.lower_ != "as" or prep.i > 0 and prep.nbor(-1).lower_ == "such"):
+                for obj in _has_child(prep, ("pobj",)):
+                    for cc in _conjuncts(obj):
+                        keys = tuple(dict.fromkeys(keys + self.keys_for_token(cc)))
+        if keys:
+            return keys
         if tok.lemma_.lower() in GENERIC_HEADS:
             # "staff of intelligence agencies", "members of parliament": the group named after of
             for prep in tok.children:
-                if prep.dep_ == "prep" and prep.lower_ == "of":
+                if prep.dep_ == "prep" and prep.lower_ in ("of", "in", "at", "from"):
                     for obj in _has_child(prep, ("pobj",)):
                         keys = self.keys_for_token(obj)
                         if keys:
@@ -229,7 +239,7 @@ class ActorLexicon:
         return found
 
 
-GENERIC_HEADS = {"staff", "member", "members", "official", "officials", "personnel", "head",
+GENERIC_HEADS = {"manager", "managers", "staff", "member", "members", "official", "officials", "personnel", "head",
                  "heads", "leader", "leaders", "management", "representative",
                  "representatives", "employee", "employees", "board", "boards", "team",
                  "teams", "part", "all", "each", "some", "many", "most", "none", "one",
@@ -444,6 +454,13 @@ class RuleEngine:
                         if keys and cue:
                             actors.update(keys)
 
+            # 4b. "... and governments to recognise them": subject of an infinitive ("X to V")
+            if tok.dep_ in ("nsubj", "dobj") and any(
+                    c.dep_ == "aux" and c.tag_ == "TO" for c in tok.head.children) and \
+                    tok.head.tag_ == "VB" and tok.i < tok.head.i and cue:
+                for cc in _conjuncts(tok):
+                    actors.update(self.actors.keys_for_token(cc))
+
             # 5. "for X to V" after need / practice / important / responsibility
             if tok.dep_ == "nsubj" and tok.head.dep_ in ("advcl", "relcl", "acl", "ccomp",
                                                         "xcomp") and any(
@@ -609,7 +626,10 @@ HELPING_VERBS = {"help", "contribute", "play", "support", "lead", "assist", "pro
                  "encourage", "facilitate", "do", "take", "make", "provide", "ensure",
                  "strengthen", "work", "invest", "establish", "create", "develop", "adopt",
                  "publish", "fund", "launch", "set", "build", "introduce", "require",
-                 "improve", "offer", "share", "train", "raise", "consider", "give"}
+                 "improve", "offer", "share", "train", "raise", "consider", "give", "supply",
+                 "host", "run", "coordinate", "monitor", "act", "test", "fill", "bring",
+                 "convene", "organise", "organize", "support", "push", "lobby", "review",
+                 "check", "track", "report", "inform", "educate", "teach", "fix", "close"}
 # Heads of reported clauses whose modal is not the writer's proposal ("asked which ... should").
 REPORTING_BAD = {"ask", "wonder", "know", "explain", "understand", "doubt", "question",
                  "decide", "determine", "say", "tell", "show", "find", "learn", "see", "hear",

@@ -148,10 +148,12 @@ def cross_validate(ds: Dataset, prior: Prior, settings: Settings,
         F = challenge_features(sub, cfg)
         ls = pred.challenge.label_scores(F, sub.text)
         ps = pred.challenge.p_substantive(F)
-        chosen = pred.challenge.decide(ls, ps, cfg, pred.abstain_threshold)
+        options = np.array([ds.rule_res[i].is_policy_option for i in te], dtype=bool)
+        chosen = pred.challenge.decide(ls, ps, cfg, pred.abstain_threshold, options)
         out.label_scores[te] = ls
         out.p_sub[te] = ps
-        out.joint[te] = ls * ps[:, None]
+        out.joint[te] = ls * pred.challenge.effective_substantive(
+            ls, ps, cfg, pred.abstain_threshold, options)[:, None]
         for i, keys in zip(te, chosen):
             for k in keys:
                 out.chosen[i, CHALLENGE_KEYS.index(k)] = 1
@@ -178,6 +180,11 @@ def cv_metrics(ds: Dataset, oof: OOF, cfg: ClassifySettings) -> dict:
             float((oof.chosen[nonsub].sum(1) == 0).mean()), 4) if nonsub.any() else None,
         "substantive_rows_abstained": round(float((oof.chosen[sub].sum(1) == 0).mean()), 4)
         if sub.any() else None,
+        # rows without a challenge, per label file (boilerplate vs generic cybersecurity text)
+        "left_without_challenge_by_file": {
+            f: round(float((oof.chosen[idx].sum(1) == 0).mean()), 4)
+            for f in sorted({r.file for r, n in zip(ds.rows, nonsub) if n})
+            for idx in [np.array([r.file == f and n for r, n in zip(ds.rows, nonsub)])]},
     }
     known = ds.s_known
     if known.any():
@@ -294,8 +301,11 @@ class TrainReport:
                      f"top-1 {cv['top1']['top1']:.3f}")
         ab = cv["abstain"]
         if ab["non_substantive_left_without_challenge"] is not None:
-            lines.append(f"Non-substantive rows left without a challenge: "
-                         f"{ab['non_substantive_left_without_challenge']:.1%}")
+            by_file = ", ".join(f"{f} {v:.1%}" for f, v in
+                                ab.get("left_without_challenge_by_file", {}).items())
+            lines.append(f"Rows without a gold challenge left without one: "
+                         f"{ab['non_substantive_left_without_challenge']:.1%} ({by_file}); "
+                         f"substantive rows abstained {ab['substantive_rows_abstained']:.1%}")
         if "stakeholders" in cv:
             st = cv["stakeholders"]
             lines.append(f"CV stakeholder micro-F1 {st['micro_f1']:.3f} "

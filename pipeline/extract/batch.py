@@ -193,25 +193,41 @@ def extract_directory(
 
     xs = settings.extract
     cache = ExtractCache(settings.cache_dir / "extract")
-    shas = [file_sha256(p) for p in files]
-    keys = [cache_key(sha, xs) for sha in shas]
-    outcomes: list[dict[str, Any] | None] = [cache.get(k) for k in keys]
+    shas: list[str | None] = []
+    keys: list[str | None] = []
+    sizes: list[int] = []
+    outcomes: list[dict[str, Any] | None] = []
+    for path in files:
+        try:
+            sha: str | None = file_sha256(path)
+            sizes.append(path.stat().st_size)
+            outcome: dict[str, Any] | None = None
+        except OSError as exc:  # unreadable (permissions), or gone since it was listed
+            sha = None
+            sizes.append(0)
+            outcome = {"status": "quarantine", "reason": "corrupt", "cacheable": False,
+                       "detail": f"The file cannot be read ({exc.strerror or exc}). Check its "
+                                 "permissions, or copy it into the input folder again."}
+        shas.append(sha)
+        keys.append(cache_key(sha, xs) if sha else None)
+        outcomes.append(cache.get(keys[-1]) if keys[-1] else outcome)
     # Largest files first, so that a long PDF does not start last and hold up the batch.
     todo = sorted((i for i, o in enumerate(outcomes) if o is None),
-                  key=lambda i: (-files[i].stat().st_size, rels[i]))
-    stats.from_cache = len(files) - len(todo)
+                  key=lambda i: (-sizes[i], rels[i]))
     stats.extracted = len(todo)
+    stats.from_cache = sum(1 for k, o in zip(keys, outcomes) if k and o is not None)
 
     bar = _progress(len(files), progress)
-    bar.update(stats.from_cache)
+    bar.update(len(files) - len(todo))
 
     def on_done(j: int, outcome: dict[str, Any]) -> None:
         i = todo[j]
         if outcome["status"] == "ok":
             raw = _split_blocks(RawDocument.from_dict(outcome["doc"]), xs.max_paragraph_chars)
             outcome = {"status": "ok", "doc": raw.to_dict()}
-        if outcome["status"] == "ok" or outcome.get("cacheable"):
-            cache.put(keys[i], outcome)
+        key = keys[i]
+        if key and (outcome["status"] == "ok" or outcome.get("cacheable")):
+            cache.put(key, outcome)
         outcomes[i] = outcome
         bar.update(1)
 
@@ -227,7 +243,7 @@ def extract_directory(
     sources: Counter[str] = Counter()
     for rel, sha, outcome in zip(rels, shas, outcomes):
         assert outcome is not None
-        if outcome["status"] == "ok":
+        if outcome["status"] == "ok" and sha is not None:
             raw = RawDocument.from_dict(outcome["doc"])
             document, paras, how = _build_document(rel, sha, raw, entries.get(rel))
             documents.append(document)

@@ -175,13 +175,24 @@ _SOFTWARE = re.compile(r"microsoft|office|python|apache|libreoffice|openoffice|a
                        r"pdf|latex|tex\b|aspose|writer|word\b|google|pages\b", re.I)
 
 
+_PERSONAL_CAPACITY_RE = re.compile(
+    r",?\s*\(?(?:an?\s+)?(?:individual(?: contributor| submission)?|in (?:a|my|his|her|their) "
+    r"personal capacity|personal capacity)\)?\s*$", re.I)
+
+
 def _clean_candidate(value: str) -> str | None:
     value = clean_text(value).strip(" .,;:-–—*\"'“”")
+    value = _PERSONAL_CAPACITY_RE.sub("", value).strip(" .,;:-–—")
     if not (2 <= len(value) <= 120) or not any(ch.isalpha() for ch in value):
         return None
     if len(value.split()) > 14:
         return None
     return value
+
+
+# "Submitted by: ..." inside a short block (a title page whose lines were joined).
+_INNER_STATEMENT_RE = re.compile(
+    r"(?:^|\s)(?:submitted|prepared|sent)\s+by\s*[:\-–—]\s*(?P<who>[^.;\n]+)$", re.I)
 
 
 def contributor_from_statement(lines: list[str]) -> str | None:
@@ -195,15 +206,29 @@ def contributor_from_statement(lines: list[str]) -> str | None:
                 who = _clean_candidate(m.group("who"))
                 if who:
                     return who
+        m = _INNER_STATEMENT_RE.search(text)
+        if m:
+            who = _clean_candidate(m.group("who"))
+            if who:
+                return who
     return None
 
 
+_NOT_A_NAME_RE = re.compile(r"\||https?:|www\.|@|\d{3,}")
+_TRAILING_DATE_RE = re.compile(
+    r"[,\s]+(?:\d{1,2}\s+)?(?:january|february|march|april|may|june|july|august|september|"
+    r"october|november|december)\b.*$", re.I)
+
+
 def contributor_from_title_page(lines: list[str]) -> str | None:
-    """A short line near the top that names an organisation ("Ministry of ...", "... Network")."""
+    """A short line near the top that names an organisation ("Ministry of ...", "... Network"),
+    not a table row, an address, a link or OCR debris."""
     for line in lines:
-        text = clean_text(line)
+        text = _TRAILING_DATE_RE.sub("", clean_text(line))
+        letters = sum(ch.isalpha() or ch.isspace() for ch in text)
         if 3 <= len(text) <= 100 and len(text.split()) <= 10 and not text.endswith((".", "?")) \
-                and _ORG_WORDS.search(text) and not _ABOUT_THE_CALL.search(text):
+                and _ORG_WORDS.search(text) and not _ABOUT_THE_CALL.search(text) \
+                and not _NOT_A_NAME_RE.search(text) and letters >= 0.85 * len(text):
             return _clean_candidate(text)
     return None
 
@@ -215,7 +240,7 @@ def plausible_author(value: str | None) -> str | None:
     text = _clean_candidate(value)
     if text is None or text.lower() in _GENERIC_AUTHORS or _SOFTWARE.search(text):
         return None
-    if len(text) < 3 or text.isdigit() or "@" in text and " " not in text and "." not in text:
+    if len(text) < 3 or any(ch.isdigit() for ch in text) or "@" in text:
         return None
     return text
 
@@ -248,12 +273,13 @@ def contributor_from_filename(rel_path: str) -> str:
 def infer_contributor(raw: RawDocument, rel_path: str) -> tuple[str, str]:
     """(contributor, how) from the document, else from the file name. `how` is one of
     'statement', 'title_page', 'author_property', 'file_name'."""
-    top = [b.text for b in raw.blocks[:15]]
+    top = [b.text for b in raw.blocks[:15] if b.kind != "table"]
     first = [raw.title or ""] + raw.headings[:5] + top
     who = contributor_from_statement(first)
     if who:
         return who, "statement"
-    first_page = [b.text for b in raw.blocks[:6] if b.page in (None, 1)] + raw.headings[:3]
+    first_page = [b.text for b in raw.blocks[:6] if b.page in (None, 1) and b.kind != "table"] \
+        + raw.headings[:3]
     who = contributor_from_title_page([raw.title or ""] + first_page)
     if who:
         return who, "title_page"

@@ -57,26 +57,40 @@ def _make_fragment(words: list[dict]) -> Fragment:
     )
 
 
+def _raised_on(small: dict, big: dict) -> bool:
+    """`small` is a short, smaller word (a superscript marker) overlapping `big` over half its
+    own height. Smaller running text (a footnote beside a column of body text) is not."""
+    if small.get("size", 10.0) >= 0.8 * big.get("size", 10.0) or len(small["text"]) > 4:
+        return False
+    overlap = min(small["bottom"], big["bottom"]) - max(small["top"], big["top"])
+    return overlap >= 0.5 * (small["bottom"] - small["top"])
+
+
 def build_fragments(words: Sequence[dict], gap_em: float = 1.0) -> list[Fragment]:
     """Group words into same-line runs, split wherever the horizontal gap exceeds `gap_em`
     times the font size (a column gutter or a table cell boundary)."""
     if not words:
         return []
-    # Rows: a word joins the current row when it overlaps it vertically by at least half of
-    # the smaller height (a raised footnote marker does; the next line of text does not).
+    # Rows: a word joins the current row when its baseline is within a tolerance of the row's
+    # anchor word, or when one of the two is a smaller raised word (a footnote marker) lying on
+    # the other. The anchor stays fixed, so rows never chain through a neighbouring column
+    # whose lines sit at other heights.
+    sizes = sorted(w.get("size", 10.0) for w in words)
+    tol = 0.45 * sizes[len(sizes) // 2]
     ordered = sorted(words, key=lambda w: (w["bottom"], w["x0"]))
     rows: list[list[dict]] = []
-    row_top = row_bottom = 0.0
+    anchor: dict | None = None
     for w in ordered:
-        if rows:
-            overlap = min(row_bottom, w["bottom"]) - max(row_top, w["top"])
-            height = min(row_bottom - row_top, w["bottom"] - w["top"])
-            if height <= 0 or overlap >= 0.5 * height:
+        if anchor is not None:
+            if abs(w["bottom"] - anchor["bottom"]) <= tol or _raised_on(w, anchor):
                 rows[-1].append(w)
-                row_top, row_bottom = min(row_top, w["top"]), max(row_bottom, w["bottom"])
+                continue
+            if _raised_on(anchor, w):
+                rows[-1].append(w)
+                anchor = w
                 continue
         rows.append([w])
-        row_top, row_bottom = w["top"], w["bottom"]
+        anchor = w
     fragments: list[Fragment] = []
     for row in rows:
         row.sort(key=lambda w: w["x0"])

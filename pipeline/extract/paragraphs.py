@@ -230,7 +230,11 @@ def rebuild_paragraphs(lines: Sequence[Line], vocabulary: set[str] | None = None
             )
             # the last line of a paragraph: short and ending a sentence, or very short (a
             # title-page line, an address, a list introduced without punctuation)
-            short_end = (ends_sentence(prev.text) and prev.x1 < right - 0.25 * width) or (
+            # back at the bullet's margin after a finished sentence: the list is over
+            list_end = (current_kind == "list_item" and len(current) >= 1
+                        and line.x0 <= current[0].x0 + 0.3 * line.size
+                        and ends_sentence(prev.text))
+            short_end = list_end or (ends_sentence(prev.text) and prev.x1 < right - 0.25 * width) or (
                 prev.x1 - left < 0.6 * width and prev.x0 - left < 0.5 * width
                 and width > 20 * line.size and not line.text.lstrip()[:1].islower())
             bold_end = prev.bold and not line.bold

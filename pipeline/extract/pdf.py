@@ -288,8 +288,10 @@ def _plausible_title(value: object) -> str | None:
     text = clean.clean_text(value)
     low = text.lower()
     if len(text) < 4 or low.startswith(("microsoft word", "untitled")) or low.endswith(
-        (".doc", ".docx", ".pdf", ".indd", ".tex", ".dvi")
+        (".doc", ".docx", ".pdf", ".indd", ".tex", ".dvi", ".txt", ".exe", ".rtf")
     ):
+        return None
+    if " " not in text and ("_" in text or "." in text):   # a file name, not a title
         return None
     return text
 

@@ -40,6 +40,22 @@ def make_project(root: Path, cache_dir: Path, seed_files: dict[str, Path] | None
 
 
 @pytest.fixture(scope="session")
+def project_factory():
+    """make_project(root, cache_dir, seed_files=None, **classify) -> params path."""
+    return make_project
+
+
+@pytest.fixture(scope="session")
+def taxonomy_path() -> Path:
+    return TAXONOMY
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return DATA
+
+
+@pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("cenb-cache")
 

@@ -8,11 +8,9 @@ import pandas as pd
 from pipeline.classify.embeddings import Embedder, embed_interim
 from pipeline.config import load_settings
 
-from .conftest import make_project
 
-
-def test_second_run_encodes_nothing(tmp_path):
-    settings = load_settings(make_project(tmp_path, tmp_path / "cache"))
+def test_second_run_encodes_nothing(tmp_path, project_factory):
+    settings = load_settings(project_factory(tmp_path, tmp_path / "cache"))
     texts = ["Operators should filter spoofed traffic.", "Smart meters reveal habits.",
              "Operators should filter spoofed traffic.", "  Smart meters   reveal habits. ", ""]
     first = Embedder(settings)
@@ -31,8 +29,8 @@ def test_second_run_encodes_nothing(tmp_path):
     second.close()
 
 
-def test_embed_interim_counts_and_npz(tmp_path):
-    settings = load_settings(make_project(tmp_path, tmp_path / "cache"))
+def test_embed_interim_counts_and_npz(tmp_path, project_factory):
+    settings = load_settings(project_factory(tmp_path, tmp_path / "cache"))
     interim = tmp_path / "interim"
     interim.mkdir()
     pd.DataFrame({"paragraph_id": ["p-1", "p-2", "p-3"],

@@ -14,8 +14,6 @@ from pipeline.classify.taxonomy import load_taxonomy
 from pipeline.errors import LabelDataError
 from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
 
-from .conftest import DATA, TAXONOMY
-
 
 def _row(**kw):
     row = {"id": "r-1", "text": "Operators should filter spoofed traffic.",
@@ -32,8 +30,8 @@ def _write(path: Path, rows: list) -> None:
                     encoding="utf-8")
 
 
-def test_real_taxonomy_has_every_key_with_prototypes():
-    tax = load_taxonomy(TAXONOMY.parent)
+def test_real_taxonomy_has_every_key_with_prototypes(taxonomy_path):
+    tax = load_taxonomy(taxonomy_path.parent)
     assert tuple(tax.challenges) == CHALLENGE_KEYS
     assert tuple(tax.stakeholders) == STAKEHOLDER_KEYS
     for info in tax.challenges.values():
@@ -44,22 +42,22 @@ def test_real_taxonomy_has_every_key_with_prototypes():
     assert lex["csirts"] == ("technical_community",)
 
 
-def test_taxonomy_missing_or_unknown_key(tmp_path):
-    raw = yaml.safe_load(TAXONOMY.read_text(encoding="utf-8"))
+def test_taxonomy_missing_or_unknown_key(tmp_path, taxonomy_path):
+    raw = yaml.safe_load(taxonomy_path.read_text(encoding="utf-8"))
     del raw["challenges"]["whistleblowers"]
     (tmp_path / "taxonomy.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
     with pytest.raises(LabelDataError, match="missing.*whistleblowers"):
         load_taxonomy(tmp_path)
-    raw = yaml.safe_load(TAXONOMY.read_text(encoding="utf-8"))
+    raw = yaml.safe_load(taxonomy_path.read_text(encoding="utf-8"))
     raw["stakeholders"]["robots"] = raw["stakeholders"]["users"]
     (tmp_path / "taxonomy.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
     with pytest.raises(LabelDataError, match="unknown stakeholders key.*robots"):
         load_taxonomy(tmp_path)
 
 
-def test_tiny_seed_loads(tmp_path):
+def test_tiny_seed_loads(tmp_path, data_dir):
     (tmp_path / "seed").mkdir()
-    shutil.copy(DATA / "tiny_seed.jsonl", tmp_path / "seed" / "tiny.jsonl")
+    shutil.copy(data_dir / "tiny_seed.jsonl", tmp_path / "seed" / "tiny.jsonl")
     labels = load_labels(tmp_path)
     assert len(labels) == 32
     assert labels.counts()["(none)"] == 8

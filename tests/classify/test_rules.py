@@ -8,12 +8,10 @@ from pipeline.classify.policy_option import find_option_sentences, is_policy_opt
 from pipeline.classify.rules import RuleEngine
 from pipeline.classify.taxonomy import load_taxonomy
 
-from .conftest import TAXONOMY
-
 
 @pytest.fixture(scope="module")
-def engine() -> RuleEngine:
-    return RuleEngine(load_taxonomy(TAXONOMY.parent).actor_lexicon())
+def engine(taxonomy_path) -> RuleEngine:
+    return RuleEngine(load_taxonomy(taxonomy_path.parent).actor_lexicon())
 
 
 OPTIONS = [

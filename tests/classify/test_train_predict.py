@@ -17,8 +17,6 @@ from pipeline.config import load_settings
 from pipeline.errors import ModelNotTrainedError
 from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
 
-from .conftest import make_project
-
 runner = CliRunner()
 
 TEXTS = [
@@ -78,17 +76,17 @@ def test_save_load_round_trip_and_determinism(trained, predictor, tmp_path):
     assert len(paths) == 2
 
 
-def test_retraining_is_deterministic(trained, tmp_path, cache_dir):
+def test_retraining_is_deterministic(trained, tmp_path, cache_dir, project_factory):
     from pipeline.classify.train import train_model
 
-    settings = load_settings(make_project(tmp_path, cache_dir))
+    settings = load_settings(project_factory(tmp_path, cache_dir))
     train_model(settings, log_mlflow=False, progress=False, cross_validation=False)
     assert (settings.models_dir / "challenges.npz").read_bytes() == \
         (trained.models_dir / "challenges.npz").read_bytes()
 
 
-def test_missing_model_says_run_train(tmp_path, cache_dir):
-    settings = load_settings(make_project(tmp_path, cache_dir))
+def test_missing_model_says_run_train(tmp_path, cache_dir, project_factory):
+    settings = load_settings(project_factory(tmp_path, cache_dir))
     with pytest.raises(ModelNotTrainedError, match="run `cenb train`"):
         Predictor.load(settings)
 
@@ -217,12 +215,12 @@ def test_classify_interim(trained, tmp_path):
     assert np.isclose(df["p_substantive"].to_numpy(), df["p_substantive"].to_numpy()).all()
 
 
-def test_mlflow_run_is_logged(tmp_path, cache_dir, monkeypatch):
+def test_mlflow_run_is_logged(tmp_path, cache_dir, monkeypatch, project_factory):
     import mlflow
 
     from pipeline.classify.train import train_model
 
-    settings = load_settings(make_project(tmp_path, cache_dir, cv_folds=2, bootstrap=0))
+    settings = load_settings(project_factory(tmp_path, cache_dir, cv_folds=2, bootstrap=0))
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     report = train_model(settings, log_mlflow=True, progress=False,

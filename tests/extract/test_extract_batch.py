@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.extract.batch import InputDirError, extract_directory, list_input_files, print_summary
+from pipeline.extract.pool import died_outcome
 from pipeline.extract.store import read_interim, write_interim
 from pipeline.records import PARAGRAPH_SEPARATOR, QUARANTINE_REASONS
 
@@ -165,6 +166,13 @@ def test_files_that_overrun_time_or_memory_are_quarantined_and_the_batch_goes_on
                                progress=False)
     assert {q.source_file: q.reason for q in result.quarantine} == {"handbook.docx": "too_large"}
     assert "memory" in result.quarantine[0].detail
+
+
+def test_a_crashed_worker_is_reported_by_how_it_died():
+    assert died_outcome(-9, 1536)["reason"] == "too_large"      # killed: out of memory
+    assert died_outcome(-11, 1536)["reason"] == "too_large"     # segfault under the cap
+    crashed = died_outcome(1, 1536)
+    assert crashed["reason"] == "corrupt" and not crashed["cacheable"]
 
 
 def test_write_and_read_interim(folder: Path, settings, tmp_path: Path):

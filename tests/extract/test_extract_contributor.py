@@ -80,6 +80,9 @@ def test_manifest_lookup_order(tmp_path: Path):
     ("Contributor – Digital Rights Foundation", "Digital Rights Foundation"),
     ("Contribución de la Asociación Digital de Chile al Foro", "Asociación Digital de Chile"),
     ("Soumis par : Réseau des CERT d'Afrique", "Réseau des CERT d'Afrique"),
+    ("Contribution to the IGF BPF 2017 Submitted by: Nomvula Pereira, SafeHer Online Network",
+     "Nomvula Pereira, SafeHer Online Network"),     # title-page lines joined into one block
+    ("Contribution from Marisol Quenta, individual", "Marisol Quenta"),
 ])
 def test_statements(line, who):
     assert contributor_from_statement(["Some title", line]) == who
