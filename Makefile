@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_OUT := reports/demo
 
-.PHONY: install demo test bench sysdeps train lock clean-cache
+.PHONY: install demo test bench sysdeps train repro lock clean-cache
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -16,16 +16,15 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
-# Chromium (the report's rendering test) and poppler's pdftotext (the benchmark's reference).
+# Chromium (the report's rendering test), poppler's pdftotext (the benchmark's reference) and
+# antiword (Word 97-2003 .doc extraction).
 sysdeps:
-	@if command -v chromium >/dev/null && command -v pdftotext >/dev/null; then :; \
+	@if command -v chromium >/dev/null && command -v pdftotext >/dev/null \
+	    && command -v antiword >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
 	  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-	    --no-install-recommends chromium poppler-utils fonts-liberation >/dev/null; \
-	else echo "note: install chromium and poppler-utils for the rendering test and the benchmark"; fi
-
-models/challenges.json:
-	$(BIN)/cenb train --no-mlflow
+	    --no-install-recommends chromium poppler-utils antiword fonts-liberation >/dev/null; \
+	else echo "note: install chromium, poppler-utils and antiword (rendering test, benchmark, .doc files)"; fi
 
 train: install
 	$(BIN)/cenb train
@@ -40,6 +39,10 @@ demo: install
 
 test: install sysdeps
 	$(BIN)/python -m pytest -q
+
+# `dvc repro` needs the cenb console script on PATH.
+repro: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 
 bench: install sysdeps
 	$(BIN)/python benchmarks/bench.py
