@@ -264,8 +264,9 @@ def main(argv: list[str] | None = None) -> int:
                        profile_out=args.out.with_name("bench_profile.txt"))
         results["sizes"].append(r)
         print(json.dumps(r, indent=2), flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
+        # written after every size, so a long run that is stopped keeps what it measured
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"bench: wrote {args.out}")
     return 0
 
