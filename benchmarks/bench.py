@@ -129,7 +129,12 @@ def embedding_comparison(texts: list[str], cache_dir: Path, params: Path) -> dic
     from pipeline.classify.embeddings import Embedder
     from pipeline.config import load_settings
 
+    if cache_dir.exists():
+        shutil.rmtree(cache_dir)
     settings = load_settings(params)
+    # a cache of its own, empty: the run's cache already holds these texts
+    settings = settings.model_copy(update={"paths": settings.paths.model_copy(
+        update={"cache_dir": cache_dir})})
     embedder = Embedder(settings)
     start = time.perf_counter()
     embedder.encode(texts)
@@ -241,7 +246,7 @@ def bench_size(n: int, work_root: Path, reference: bool, profile_out: Path) -> d
                 ref["ratio_cenb_to_pdftotext"] = round(ref_s / cenb_pdf_s, 3)
             result["reference_pdf_text"] = ref
         texts = [json.loads(line)["text"] for line in
-                 (work / "out" / "paragraphs.jsonl").read_text().splitlines()[:3000]]
+                 (work / "out" / "paragraphs.jsonl").read_text().splitlines()[:1000]]
         result["reference_embeddings"] = embedding_comparison(texts, work / "cache-emb", params)
         profile_stages(pdfs, docxs, params, profile_out)
     return result

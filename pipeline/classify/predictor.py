@@ -19,6 +19,7 @@ import numpy as np
 
 from pipeline.classify.embeddings import Embedder
 from pipeline.classify.model import ChallengeModel, Inputs, StakeholderModel, challenge_features
+from pipeline.classify.rule_cache import RuleCache, rules_fingerprint
 from pipeline.classify.rules import N_RULE_FEATURES, RuleEngine, RuleResult
 from pipeline.config import ClassifySettings, Settings
 from pipeline.errors import ModelNotTrainedError
@@ -62,6 +63,7 @@ class Predictor:
     header: dict
     embedder: Embedder | None = None
     rules: RuleEngine | None = None
+    rule_cache: RuleCache | None = None
 
     # -- persistence ----------------------------------------------------------------------------
     def save(self, models_dir: Path) -> list[Path]:
@@ -119,16 +121,18 @@ class Predictor:
                 f"The model was trained on embeddings of {header['embed_model']!r} but "
                 f"params.yaml asks for {settings.embed.model!r}: run `cenb train`.")
         cfg = ClassifySettings(**header["classify_settings"])
+        lexicon = {p: tuple(k) for p, k in header["actor_lexicon"].items()}
         return cls(
             challenge=ChallengeModel.from_arrays(arrays, header["challenge"]),
             stakeholder=StakeholderModel.from_arrays(arrays),
             cfg=cfg,
             abstain_threshold=float(header["abstain_threshold"]),
             option_min_substantive=float(header.get("option_min_substantive", 0.0)),
-            lexicon={p: tuple(k) for p, k in header["actor_lexicon"].items()},
+            lexicon=lexicon,
             embed_model=header["embed_model"],
             header=header,
             embedder=Embedder(settings),
+            rule_cache=RuleCache(settings.cache_dir / "rules", rules_fingerprint(lexicon)),
         )
 
     # -- prediction -----------------------------------------------------------------------------
@@ -146,7 +150,8 @@ class Predictor:
         else:
             hs = [h if isinstance(h, str) else "" for h in headings]
             head_emb = self.embedder.encode(hs)
-        rule_res = self._rules().analyse_many(list(texts))
+        rule_res = (self.rule_cache.analyse_many(self._rules(), list(texts))
+                    if self.rule_cache is not None else self._rules().analyse_many(list(texts)))
         feats = (np.array([r.features() for r in rule_res], dtype=np.float64)
                  if rule_res else np.zeros((0, N_RULE_FEATURES)))
         return Inputs(text_emb, head_emb, feats), rule_res
