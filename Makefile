@@ -32,10 +32,7 @@ train: install
 demo: install
 	@test -f models/challenges.json || $(BIN)/cenb train --no-mlflow
 	$(BIN)/cenb run corpus/raw --out $(DEMO_OUT)
-	@echo ""
-	@echo "Report:        $(DEMO_OUT)/report.html"
-	@echo "Word draft:    $(DEMO_OUT)/report.docx"
-	@echo "Review sheet:  $(DEMO_OUT)/review.xlsx"
+	@echo "Open $(DEMO_OUT)/report.html in a browser; fill in $(DEMO_OUT)/review.xlsx to review."
 
 test: install sysdeps
 	$(BIN)/python -m pytest -q
