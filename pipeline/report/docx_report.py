@@ -200,6 +200,16 @@ def write_docx(path: Path, inp: ReportInput, grouping: GroupingResult, title: st
         "decision makers by providing different ways to face and tackle cybersecurity "
         "challenges.")
 
+    # Style ids resolved once: python-docx looks a style name up across the whole styles part
+    # on every add_paragraph(style=...), which dominated writing at thousands of items.
+    list_number = doc.styles["List Number"].style_id
+    list_bullet_2 = doc.styles["List Bullet 2"].style_id
+
+    def styled_paragraph(style_id: str) -> Any:
+        paragraph = doc.add_paragraph()
+        paragraph._p.style = style_id
+        return paragraph
+
     def area_section(area: Any, level: int) -> None:
         doc.add_heading(_clean(area.heading), level=level)
         groups = by_area[area.key]
@@ -210,12 +220,12 @@ def write_docx(path: Path, inp: ReportInput, grouping: GroupingResult, title: st
             return
         num_id = numbering.new_list()
         for g in groups:
-            item = doc.add_paragraph(style="List Number")
+            item = styled_paragraph(list_number)
             Numbering.apply(item, num_id)
             item.add_run(_clean(g.representative.quote.text))
             footnotes.add(item, attribution(g.attributions))
             for m in _variants(g):
-                sub = doc.add_paragraph(style="List Bullet 2")
+                sub = styled_paragraph(list_bullet_2)
                 sub.add_run("Also: “" + _clean(m.quote.text) + "”")
                 footnotes.add(sub, attribution([(m.quote.contributor,
                                                  m.cp.para.organisation)]))
