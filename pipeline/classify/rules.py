@@ -126,6 +126,67 @@ _RE_FR = re.compile(
     r"bonne pratique|sont (?:encourag[ée]s|invit[ée]s|appel[ée]s) [àa]|demandons|"
     r"encourageons|recommande|propose|exhorte|invite|appelle|part de responsabilit[ée]|"
     r"il importe de|publiera|mettra en place|cr[ée]era)", re.I)
+# Implicit addressees: what a proposal asks for names who has to do it even when no actor is
+# the subject ("must be defined in law" -> government; "devices should ship with ..." ->
+# private sector; "the protocol should ..." -> technical community).
+_RE_IMPLICIT = {
+    "government": [
+        ("law", re.compile(
+            r"\b(?:laws?|legislation|legislative|legislate|legal (?:framework|basis|"
+            r"requirements?|obligations?|protections?|safeguards?|status|definition|"
+            r"provisions?|regime)|by law|in law|statutes?|statutory|regulations?|regulatory|"
+            r"regulated?|illegal|unlawful|outlaw(?:ed)?|criminali[sz]ed?|criminal offen[cs]es?|"
+            r"mandatory|compulsory|licen[cs]ing|licen[cs]ed|court orders?|warrants?|judicial "
+            r"(?:authori[sz]ation|oversight|control|review|approval)|public procurement|"
+            r"procurement (?:rules|requirements|contracts?)|"
+            r"ley(?:es)?|legislaci[óo]n|regulaci[óo]n|reglamento|obligatori[oa]s?|lois?|"
+            r"l[ée]gislation|r[ée]glementation|obligatoires?)\b", re.I)),
+    ],
+    "private_sector": [
+        ("product", re.compile(
+            r"\b(?:products?|devices?|apps?|applications|software|firmware|equipment|routers?|"
+            r"cameras?|handsets?|smartphones?|phones|gadgets?|toys|services?) (?:\w+ ){0,3}"
+            r"(?:should|must|shall|need to|ought to)\b|\bship(?:ped|s)? with\b|"
+            r"\b(?:by default|out of the box|factory default|default passwords?|security "
+            r"updates?|end[- ]of[- ]life|terms of service|their customers|customer data)\b",
+            re.I)),
+    ],
+    "technical_community": [
+        ("standard", re.compile(
+            r"\b(?:(?:technical|open|protocol|internet|interoperable|security) standards|"
+            r"protocols?|specifications?|rfcs?|dnssec|rpki|bgp|routing "
+            r"security|name servers?|resolvers?|route filtering|open[- ]source (?:code|"
+            r"software|projects?))\b", re.I)),
+    ],
+    "intergovernmental": [
+        ("international", re.compile(
+            r"\b(?:international (?:cooperation|norms?|agreements?|treat(?:y|ies)|conventions?|"
+            r"frameworks?|guidance|standards?)|treat(?:y|ies)|conventions?|"
+            r"multilateral|cross-border cooperation|regional (?:cooperation|harmoni[sz]ation|"
+            r"frameworks?|centres?|centers?|exercises?|networks?))\b", re.I)),
+    ],
+    "users": [
+        # advice in the second person: "Disable UPnP on your router."
+        ("second-person", re.compile(r"\b(?:your|you|yourself)\b", re.I)),
+    ],
+}
+
+
+def implicit_keys(text: str) -> dict[str, str]:
+    """Stakeholder key -> pattern name for the implicit addressees of an option sentence."""
+    found: dict[str, str] = {}
+    for key, pats in _RE_IMPLICIT.items():
+        for name, rx in pats:
+            if rx.search(text):
+                found[key] = name
+                break
+    return found
+
+
+# Spanish/French verbs whose object is the addressee ("recomendamos que los gobiernos ...").
+_RE_ROMANCE_ASK = re.compile(
+    r"(?:recomend|propon|suger|inst|exhort|exig|ped|solicit|demand|llam|invit|alent|recommand|"
+    r"propos|appel|exhort|encourag)", re.I)
 _RE_QUESTION = re.compile(r"\?\s*[\"'”’)]*\s*$")
 _RE_BULLET = re.compile(r"^\s*(?:[-–—•*·▪●○◦]|\(?\d{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])\s*")
 
@@ -146,12 +207,16 @@ class RuleResult:
     """Everything the rules found in one paragraph."""
 
     options: list[OptionSentence] = field(default_factory=list)
-    # stakeholder key -> number of sentences that give it a role (subject of a deontic...)
+    # stakeholder key -> number of sentences that give it a role (subject of a deontic...,
+    # or the implicit addressee of an option sentence that names no actor)
     role_hits: dict[str, int] = field(default_factory=dict)
     # stakeholder key -> number of times a lexicon actor is mentioned anywhere
     mentions: dict[str, int] = field(default_factory=dict)
     # stakeholder key -> number of option sentences that mention it
     option_mentions: dict[str, int] = field(default_factory=dict)
+    # stakeholder key -> number of option sentences that address it implicitly (no actor of
+    # that group named as its subject: "must be defined in law" -> government)
+    implicit_hits: dict[str, int] = field(default_factory=dict)
     n_sentences: int = 0
 
     @property
@@ -183,6 +248,10 @@ class ActorLexicon:
         self.max_words = max((len(p.split()) for p in self.lexicon), default=1)
 
     def keys_for_words(self, words: Sequence[str]) -> tuple[str, ...]:
+        return self._match(words)[0]
+
+    def _match(self, words: Sequence[str]) -> tuple[tuple[str, ...], int]:
+        """(keys, start index of the match) of the longest lexicon phrase in the words."""
         words = [w.lower() for w in words if w.strip()]
         n = len(words)
         # longest match anywhere in the phrase, preferring those that end at the head (last word)
@@ -190,8 +259,8 @@ class ActorLexicon:
             for start in range(n - size, -1, -1):
                 phrase = " ".join(words[start:start + size])
                 if phrase in self.lexicon:
-                    return self.lexicon[phrase]
-        return ()
+                    return self.lexicon[phrase], start
+        return (), -1
 
     def keys_for_token(self, tok) -> tuple[str, ...]:
         """Stakeholder keys for a subject/object token, from its noun phrase."""
@@ -199,11 +268,28 @@ class ActorLexicon:
                           "who", "one", "he", "she"):
             return ()
         phrase = _np_words(tok)
-        text = " ".join(phrase).lower()
+        dets = [c.lower_ for c in tok.lefts if c.dep_ in ("det", "predet")]
+        text = " ".join(dets + phrase).lower()
         if any(p in text for p in ALL_STAKEHOLDER_PHRASES) or (
-                tok.lemma_.lower() in ("stakeholder", "actor", "party")
+                (tok.lemma_.lower() in ("stakeholder", "actor", "party")
+                 or (tok.lemma_.lower() in ("group", "community", "sector")
+                     and "stakeholder" in text))
                 and any(c.lower_ in ("all", "every", "each") for c in tok.children)):
-            return tuple(STAKEHOLDER_KEYS)
+            # "all stakeholders - governments, the private sector and academia - to ...":
+            # the enumeration names the groups
+            listed: tuple[str, ...] = ()
+            heads = [ap for ap in tok.children if ap.dep_ == "appos"]
+            doc = tok.doc
+            if not heads and tok.i + 2 < len(doc) and doc[tok.i + 1].text in DASHES:
+                # the parser often hangs the dashed list elsewhere: take what follows the dash
+                nxt = next((t for t in doc[tok.i + 2:min(len(doc), tok.i + 6)]
+                            if t.pos_ in ("NOUN", "PROPN")), None)
+                if nxt is not None:
+                    heads = [nxt]
+            for ap in heads:
+                for cc in _conjuncts(ap):
+                    listed = tuple(dict.fromkeys(listed + self.keys_for_token(cc)))
+            return listed or tuple(STAKEHOLDER_KEYS)
         keys: tuple[str, ...] = ()
         # "regional communities such as ECOWAS and SADC": the examples name the group
         for prep in tok.children:
@@ -222,10 +308,32 @@ class ActorLexicon:
                         keys = self.keys_for_token(obj)
                         if keys:
                             return keys
-        keys = self.keys_for_words(phrase) or self.keys_for_words([tok.text])
+        keys, start = self.actors_match(phrase)
+        if not keys:
+            keys = self.keys_for_words([tok.text])
+        if not keys or start < len(phrase) - 1 and tok.lower_ in AMBIGUOUS_HEADS:
+            # "chambers of commerce", "ministries of education", "developers of products"
+            for prep in tok.children:
+                if prep.dep_ == "prep" and prep.lower_ == "of":
+                    for obj in _has_child(prep, ("pobj",)):
+                        k2 = self.keys_for_words(phrase + ["of"] + _np_words(obj))
+                        if k2:
+                            keys = k2
+                            break
         if keys == ("government",) and any(w.lower() in INTERNATIONAL_WORDS for w in phrase):
             return ("intergovernmental",)
         return keys
+
+    def actors_match(self, phrase: list[str]) -> tuple[tuple[str, ...], int]:
+        """The lexicon match of a noun phrase; a generic head matched alone ("IXP
+        associations", "municipal networks") yields to a match among its modifiers."""
+        keys, start = self._match(phrase)
+        if keys and len(phrase) > 1 and start == len(phrase) - 1 and \
+                phrase[-1].lower() in AMBIGUOUS_HEADS:
+            mod, mstart = self._match(phrase[:-1])
+            if mod:
+                return mod, mstart
+        return keys, start
 
     def keys_in_words(self, text: str) -> set[str]:
         """Every lexicon phrase found in a text by plain word n-grams (Spanish/French)."""
@@ -234,7 +342,7 @@ class ActorLexicon:
         for size in range(min(self.max_words, len(words)), 0, -1):
             for start in range(len(words) - size + 1):
                 phrase = " ".join(words[start:start + size])
-                if phrase in self.lexicon:
+                if phrase in self.lexicon and phrase not in ROMANCE_FALSE_FRIENDS:
                     found.update(self.lexicon[phrase])
         return found
 
@@ -244,6 +352,16 @@ GENERIC_HEADS = {"manager", "managers", "staff", "member", "members", "official"
                  "representatives", "employee", "employees", "board", "boards", "team",
                  "teams", "part", "all", "each", "some", "many", "most", "none", "one",
                  "body", "bodies", "association", "associations", "network", "networks"}
+ANAPHORS = {"it", "they", "them"}
+DASHES = {"–", "—", "-", "(", ":"}
+# Heads whose own lexicon entry yields to a group named by their modifiers.
+AMBIGUOUS_HEADS = {"associations", "association", "community", "communities", "networks",
+                   "network", "groups", "group", "bodies", "body", "providers", "provider",
+                   "operators", "operator", "organisations", "organizations", "agencies",
+                   "agency", "authorities", "authority", "platforms", "platform"}
+# English lexicon entries that are ordinary Spanish/French words ("un", "au", "eu"...).
+ROMANCE_FALSE_FRIENDS = {"un", "au", "eu", "apt", "first", "cto", "iso", "who", "cert",
+                         "media", "press", "igo"}
 INTERNATIONAL_WORDS = {"international", "multilateral", "intergovernmental", "un",
                        "supranational"}
 
@@ -259,10 +377,18 @@ def _np_words(tok) -> list[str]:
 
 
 def _conjuncts(tok) -> list:
+    """The token, its conjuncts and appositions ("Governments, the private sector, civil
+    society and academia", "regulators - and parliaments -")."""
     out = [tok]
-    for c in tok.conjuncts:
-        if c.pos_ in ("NOUN", "PROPN", "PRON"):
-            out.append(c)
+    seen = {tok.i}
+    todo = [tok]
+    while todo:
+        t = todo.pop()
+        for c in list(t.conjuncts) + [c for c in t.children if c.dep_ in ("conj", "appos")]:
+            if c.i not in seen and c.pos_ in ("NOUN", "PROPN", "PRON"):
+                seen.add(c.i)
+                out.append(c)
+                todo.append(c)
     return out
 
 
@@ -277,6 +403,7 @@ class RuleEngine:
     def __init__(self, lexicon: dict[str, tuple[str, ...]], nlp=None) -> None:
         self.actors = ActorLexicon(lexicon)
         self._nlp = nlp
+        self._antecedent: tuple[str, ...] = ()
 
     @property
     def nlp(self):
@@ -297,6 +424,7 @@ class RuleEngine:
     # -- per sentence -------------------------------------------------------------------------
     def _analyse_doc(self, doc) -> RuleResult:
         res = RuleResult()
+        self._antecedent = ()
         for sent in doc.sents:
             res.n_sentences += 1
             s_text = sent.text.strip()
@@ -312,11 +440,18 @@ class RuleEngine:
             for key, n in sent_mentions.items():
                 res.mentions[key] = res.mentions.get(key, 0) + n
             cue, actors = self._option(sent)
+            self._antecedent = self._sentence_subject_keys(sent)
             if cue and romance:
-                actors = set(actors) | set(sent_mentions)
+                actors = set(actors) | self._romance_addressees(s_text)
             if cue:
                 for key in sent_mentions:
                     res.option_mentions[key] = res.option_mentions.get(key, 0) + 1
+                # no actor named as the addressee: what the proposal asks for says who has to
+                # do it ("must be defined in law" -> government); counted as a role
+                implicit = implicit_keys(s_text) if not actors else {}
+                for key in implicit:
+                    res.implicit_hits[key] = res.implicit_hits.get(key, 0) + 1
+                actors = set(actors) | set(implicit)
             for key in actors:
                 res.role_hits[key] = res.role_hits.get(key, 0) + 1
             if cue:
@@ -327,19 +462,65 @@ class RuleEngine:
                                                       actors, key=STAKEHOLDER_KEYS.index))))
         return res
 
+    def _romance_addressees(self, text: str) -> set[str]:
+        """Spanish/French: the groups named where the addressee stands - after "recomendamos
+        que / nous appelons les", before "deberían / doivent" - not every group mentioned."""
+        found: set[str] = set()
+        for rx in (_RE_ES, _RE_FR):
+            for m in rx.finditer(text):
+                if _RE_ROMANCE_ASK.search(m.group(0)):
+                    window = re.split(r"[,;:.]", text[m.end():m.end() + 120])[0]
+                else:
+                    window = re.split(r"[.;:!?]", text[:m.start()])[-1]
+                found |= self.actors.keys_in_words(window)
+        return found
+
     def _mentions(self, sent, counts: dict[str, int]) -> None:
         for tok in sent:
             if tok.pos_ in ("NOUN", "PROPN") and tok.dep_ not in ("compound", "amod"):
                 for key in self.actors.keys_for_token(tok):
                     counts[key] = counts.get(key, 0) + 1
 
+    def _agent_keys(self, verb) -> set[str]:
+        """The agent of a passive: "should be adopted by operators" -> operators."""
+        keys: set[str] = set()
+        for ag in _has_child(verb, ("agent",)):
+            for obj in _has_child(ag, ("pobj",)):
+                for cc in _conjuncts(obj):
+                    keys.update(self._keys(cc))
+        return keys
+
     def _subject_keys(self, verb) -> tuple[set[str], list]:
         subj = _has_child(verb, ("nsubj", "nsubjpass"))
+        if not subj and verb.dep_ == "conj" and verb.head.pos_ in ("VERB", "AUX") and \
+                not _has_child(verb, ("expl",)):
+            # "Cloud providers hold data ... and should commit publicly ..."
+            subj = _has_child(verb.head, ("nsubj",)) if not _passive(verb) else []
         keys: set[str] = set()
         for s in subj:
             for c in _conjuncts(s):
-                keys.update(self.actors.keys_for_token(c))
+                keys.update(self._keys(c))
         return keys, subj
+
+    def _keys(self, tok) -> tuple[str, ...]:
+        """Lexicon keys of a subject/object; "it", "they", "them" take the actor that was the
+        subject of the previous sentence ("Civil society has a watchdog role. It should ...")."""
+        if tok.lower_ in ANAPHORS and tok.i - tok.sent.start <= 12:
+            return self._antecedent
+        return self.actors.keys_for_token(tok)
+
+    def _sentence_subject_keys(self, sent) -> tuple[str, ...]:
+        """The actor keys of the main subject of a sentence (antecedent for the next one)."""
+        root = sent.root
+        subj = _has_child(root, ("nsubj", "nsubjpass"))
+        keys: list[str] = []
+        for s in subj:
+            for c in _conjuncts(s):
+                for k in (self.actors.keys_for_token(c) if c.lower_ not in ANAPHORS
+                          else self._antecedent):
+                    if k not in keys:
+                        keys.append(k)
+        return tuple(keys)
 
     def _option(self, sent) -> tuple[str | None, set[str]]:
         """(cue or None, stakeholder keys given a role) for one sentence."""
@@ -379,7 +560,12 @@ class RuleEngine:
                                                      for c in target.children):
                         continue
                     cue = cue or f"modal:{modal}"
-                    actors |= subj_keys
+                    # "X should be told / given / protected": X is who it is done to; "should
+                    # be adopted by X": the agent acts; "X must be able to / have access to":
+                    # an entitlement, not a duty
+                    actors |= self._agent_keys(target)
+                    if not (_patient_subject(target) or _entitlement(target)):
+                        actors |= subj_keys
                 elif modal == "will" and any(x.lower_ == "we" for x in subj) and \
                         verb.lemma_ in HELPING_VERBS and not _has_child(verb, ("neg",)):
                     cue = cue or "commitment:will"
@@ -431,35 +617,41 @@ class RuleEngine:
                         _has_child(tok, ("dobj",)) and not _has_child(tok, ("neg",)):
                     cue = cue or "recommend:need"
                 for c in tok.children:
-                    if c.dep_ == "dobj" and tok.lemma_ in OBJECT_CONTROL | {"ask", "want",
-                                                                           "advise", "expect"}:
+                    if c.dep_ == "dobj" and tok.lemma_ in (OBJECT_CONTROL - BENEFICIARY_VERBS) | {
+                            "ask", "want", "advise", "expect"} and not _negated(tok):
                         if any(x.dep_ in ("xcomp", "ccomp") for x in tok.children):
                             for cc in _conjuncts(c):
-                                actors.update(self.actors.keys_for_token(cc))
+                                actors.update(self._keys(cc))
                     if c.dep_ in ("prep", "prt") and c.lower_ in ("on", "upon"):
                         for obj in _has_child(c, ("pobj",)):
                             for cc in _conjuncts(obj):
-                                actors.update(self.actors.keys_for_token(cc))
+                                actors.update(self._keys(cc))
                     if c.dep_ == "ccomp":
-                        keys, _ = self._subject_keys(c)
-                        if cue:
-                            actors |= keys
+                        # "we recommend that providers implement ... and that the regulator
+                        # treat it ..."
+                        for v in [c] + [x for x in c.conjuncts if x.pos_ in ("VERB", "AUX")]:
+                            keys, _ = self._subject_keys(v)
+                            if cue:
+                                actors |= keys
 
             # 4. object control anywhere: "by encouraging academia to play a role"
-            if tok.lemma_ in OBJECT_CONTROL and tok.pos_ == "VERB" and \
-                    any(x.dep_ == "xcomp" for x in tok.children):
+            if tok.lemma_ in OBJECT_CONTROL - BENEFICIARY_VERBS and tok.pos_ == "VERB" and (
+                    any(x.dep_ == "xcomp" for x in tok.children) or _object_then_to(tok)) and \
+                    not _negated(tok):
                 for c in _has_child(tok, ("dobj",)):
                     for cc in _conjuncts(c):
-                        keys = self.actors.keys_for_token(cc)
+                        keys = self._keys(cc)
                         if keys and cue:
                             actors.update(keys)
 
             # 4b. "... and governments to recognise them": subject of an infinitive ("X to V")
             if tok.dep_ in ("nsubj", "dobj") and any(
                     c.dep_ == "aux" and c.tag_ == "TO" for c in tok.head.children) and \
-                    tok.head.tag_ == "VB" and tok.i < tok.head.i and cue:
+                    tok.head.tag_ == "VB" and tok.i < tok.head.i and cue and not any(
+                    c.dep_ == "mark" and c.lower_ == "for" for c in tok.head.children) and \
+                    not _beneficiary_object(tok):
                 for cc in _conjuncts(tok):
-                    actors.update(self.actors.keys_for_token(cc))
+                    actors.update(self._keys(cc))
 
             # 5. "for X to V" after need / practice / important / responsibility
             if tok.dep_ == "nsubj" and tok.head.dep_ in ("advcl", "relcl", "acl", "ccomp",
@@ -473,7 +665,7 @@ class RuleEngine:
                             anchor.lemma_ in DUTY_NOUNS | {"need", "practice", "step"}:
                         cue = cue or "for-to"
                         for cc in _conjuncts(tok):
-                            actors.update(self.actors.keys_for_token(cc))
+                            actors.update(self._keys(cc))
 
             # 6. "it falls to X", "the onus is on X", "responsibility lies with X"
             if tok.dep_ == "pobj" and tok.head.lower_ in ("to", "on", "upon", "with") and (
@@ -482,7 +674,7 @@ class RuleEngine:
                         r"\b(falls?|onus|lies|rests|up|responsibility)\b", text, re.I):
                     cue = cue or "falls-to"
                     for cc in _conjuncts(tok):
-                        actors.update(self.actors.keys_for_token(cc))
+                        actors.update(self._keys(cc))
 
             # 7. "X have a duty / responsibility / role to ...", "X play a key role in ..."
             if tok.lemma_ in DUTY_NOUNS and tok.dep_ in ("dobj", "attr") and \
@@ -505,7 +697,39 @@ class RuleEngine:
                 if subj and subj[0].lower_ not in ("it", "this", "that", "attackers", "attack"):
                     if keys:
                         cue = cue or f"need:{tok.lemma_}"
+                    # "people need recourse": what they are entitled to, not a duty
+                    if not any(d.lemma_.lower() in ENTITLEMENT_NOUNS
+                               for d in _has_child(tok, ("dobj",))):
+                        actors |= keys
+
+            # 7c. "our recommendation is that operators deploy ..."
+            if tok.dep_ == "ccomp" and tok.head.lemma_ == "be" and any(
+                    c.dep_ == "nsubj" and c.lemma_.lower() in PROPOSAL_NOUNS
+                    for c in tok.head.children):
+                for v in [tok] + [x for x in tok.conjuncts if x.pos_ in ("VERB", "AUX")]:
+                    keys, _ = self._subject_keys(v)
                     actors |= keys
+
+            # 7d. "X should be required / obliged to ...": the legislator or regulator requires
+            if tok.lemma_ in LEGAL_PASSIVES and tok.tag_ == "VBN" and \
+                    _has_child(tok, ("auxpass",)) and not _has_child(tok, ("agent",)) and \
+                    any(c.dep_ in ("xcomp", "prep") for c in tok.children) and cue and \
+                    not _negated(tok):
+                actors.add("government")
+
+            # 7b. "a duty of care for vendors", "obligations on operators", "the burden of
+            # proof on the provider", "good practice for asset owners:", "what we ask of X"
+            if tok.dep_ == "pobj" and tok.head.lower_ in ("for", "on", "upon", "of") and (
+                    cue or text.rstrip().endswith(":")):
+                noun = tok.head.head
+                while noun.dep_ == "pobj" and noun.head.dep_ == "prep" and \
+                        noun.lemma_.lower() not in DUTY_FOR_NOUNS:
+                    noun = noun.head.head        # "a duty of care for vendors"
+                lemma = noun.lemma_.lower()
+                if lemma in DUTY_FOR_NOUNS and (tok.head.lower_ != "of" or lemma == "ask") \
+                        and not _negated(noun.head):
+                    for cc in _conjuncts(tok):
+                        actors.update(self._keys(cc))
 
         # 9. explicit phrases (regex), good practice / need statements, "would help"
         if cue is None and _RE_EXPLICIT.search(text):
@@ -563,6 +787,79 @@ class RuleEngine:
             if first.lower_ in UNAMBIGUOUS_IMPERATIVES and not _has_child(first, ("nsubj",)):
                 return "imperative"
         return None
+
+
+# "a duty of care for X", "obligations on X", "good practice for X:", "recommendations to X".
+DUTY_FOR_NOUNS = {"duty", "duties", "obligation", "obligations", "requirement", "requirements",
+                  "responsibility", "responsibilities", "liability", "burden", "onus",
+                  "practice", "practices", "recommendation", "recommendations", "checklist",
+                  "ask", "asks", "expectation", "expectations", "rule", "rules"}
+PROPOSAL_NOUNS = {"recommendation", "proposal", "suggestion", "ask", "request", "call",
+                  "position", "view", "demand"}
+# Agentless passives that only a legislator or regulator can perform ("should be required to").
+LEGAL_PASSIVES = {"require", "oblige", "obligate", "mandate", "compel", "license", "licence",
+                  "prohibit", "ban", "forbid", "bar"}
+BENEFICIARY_VERBS = {"enable", "help", "allow", "assist", "empower", "permit", "let", "hold"}
+# "X should have access / the right / recourse": what X is entitled to, not a duty. ("X must
+# have a way to report" and "X should be able to audit" do give X a role: X is to act.)
+ENTITLEMENT_NOUNS = {"right", "rights", "access", "recourse", "remedy", "remedies", "redress",
+                     "protection", "protections", "choice", "choices", "guidance", "support",
+                     "help", "assistance", "information", "say", "voice", "control",
+                     "compensation", "safeguard", "safeguards", "guarantee", "guarantees"}
+# Passive verbs whose subject still carries the duty ("vendors should be held accountable").
+DUTY_PASSIVES = {"hold", "make"}
+# Adjectives after "be" that describe what the subject is entitled to, not a duty.
+ENTITLEMENT_ADJ = {"entitled", "allowed", "free", "protected", "informed", "safe",
+                   "notified", "compensated", "consulted", "involved", "heard"}
+
+
+def _object_then_to(verb) -> bool:
+    """ "require operators to credit ...", when the parser lost the infinitive."""
+    doc = verb.doc
+    for c in _has_child(verb, ("dobj",)):
+        nxt = c.right_edge.i + 1
+        if nxt < len(doc) and doc[nxt].lower_ == "to" and doc[nxt].tag_ == "TO":
+            return True
+    return False
+
+
+def _negated(verb) -> bool:
+    return any(c.dep_ == "neg" for c in verb.children) or (
+        verb.dep_ == "xcomp" and any(c.dep_ == "neg" for c in verb.head.children))
+
+
+def _beneficiary_object(tok) -> bool:
+    """ "... allow victims to obtain ...": the object of a beneficiary verb."""
+    head = tok.head.head if tok.dep_ == "nsubj" else tok.head
+    return head.lemma_ in BENEFICIARY_VERBS
+
+
+def _patient_subject(verb) -> bool:
+    """A passive verb whose subject undergoes the action ("users should be told", "people
+    must not be prosecuted"), unless it is a deontic passive ("are required to V") or a duty
+    ("should be held accountable")."""
+    if not _has_child(verb, ("auxpass", "nsubjpass")):
+        return False
+    if verb.lemma_ in PASSIVE_DEONTIC and any(c.dep_ in ("xcomp", "ccomp")
+                                              for c in verb.children):
+        return False
+    if verb.lemma_ in DUTY_PASSIVES and not _negated(verb) and any(
+            c.lower_ in ("accountable", "liable", "responsible", "answerable")
+            for c in verb.subtree):
+        return False
+    return True
+
+
+def _entitlement(verb) -> bool:
+    """ "X must be able to ...", "X should have access / the right / a way to ...", "X should
+    be protected": the subject is entitled, someone else carries the duty."""
+    if verb.lemma_ == "be":
+        return any(c.dep_ in ("acomp", "attr") and c.lemma_.lower() in ENTITLEMENT_ADJ
+                   for c in verb.children)
+    if verb.lemma_ in ("have", "get", "enjoy", "receive", "benefit", "obtain", "need"):
+        return any(c.dep_ == "dobj" and c.lemma_.lower() in ENTITLEMENT_NOUNS
+                   for c in verb.children) or verb.lemma_ in ("enjoy", "benefit")
+    return False
 
 
 def _main_clause(verb) -> bool:

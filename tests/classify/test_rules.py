@@ -93,3 +93,92 @@ def test_rule_features_have_fixed_width(engine):
 
     res = engine.analyse_many(["Operators should act.", "Hello.", ""])
     assert [len(r.features()) for r in res] == [N_RULE_FEATURES] * 3
+
+
+# Stakeholder-role guideline (labels/taxonomy.yaml, docs/classifier.md): a group gets the role
+# when the paragraph gives it something to do, explicitly or implicitly; not when it is only
+# who something is done to or for.
+@pytest.mark.parametrize("text, keys", [
+    # a verb coordinated with an earlier one keeps its subject
+    ("Cloud providers hold data on behalf of their customers and should commit publicly not "
+     "to mine it for advertising.", {"private_sector"}),
+    # "it" / "they" take the actor of the previous sentence; "hold X to account" is no role
+    ("Civil society has a watchdog role. It should hold both governments and companies to "
+     "account for how they protect the systems people depend on.", {"civil_society"}),
+    # lists: an enumeration after "all stakeholders" names the groups; appositions chain
+    ("We call on all stakeholders – governments, the private sector, civil society, the "
+     "technical community and academia – to work together.",
+     {"government", "private_sector", "civil_society", "technical_community", "academia"}),
+    ("Governments, the private sector, civil society, the technical community, academia and "
+     "users themselves each have a part in building a culture of security.",
+     {"government", "private_sector", "civil_society", "technical_community", "academia",
+      "users"}),
+    # the agent of a passive acts; its subject does not
+    ("We believe such thresholds should be set by the telecom regulator for the whole "
+     "industry.", {"government"}),
+    ("Users of public Wi-Fi in the city should be told plainly that the network is not "
+     "encrypted.", set()),
+    ("Individuals should not be held liable for losses caused by SIM swap attacks.", set()),
+    ("People who reveal wrongdoing by state bodies must not be prosecuted as spies.", set()),
+    # entitlements are not duties; "be able to <act>" is a role
+    ("People also need recourse when something goes wrong.", set()),
+    ("Consumer groups should be able to audit compliance.", {"civil_society"}),
+    # beneficiaries of allow / enable / make it easier for are not addressees
+    ("Parliament should criminalise the distribution of intimate images and allow victims to "
+     "obtain urgent removal orders.", {"government"}),
+    ("Regulators should make it easier for users to find out whether a handset is genuine.",
+     {"government"}),
+    ("Governments should not require or pressure companies to weaken encryption.",
+     {"government"}),
+    # a duty for X, good practice for X
+    ("Legislators should introduce a duty of care for vendors of software and connected "
+     "products.", {"government", "private_sector"}),
+    ("Good practice for mobile money providers:", {"private_sector"}),
+    # agentless legal passives: the legislator or regulator requires
+    ("Exchanges should be required to notify customers of any breach within 72 hours.",
+     {"government", "private_sector"}),
+    # "require X to V" even when the parser loses the infinitive; "the recommendation is that"
+    ("Regulators should require operators to credit subscribers automatically for prolonged "
+     "outages.", {"government", "private_sector"}),
+    ("Our recommendation is that operators deploy SMS home routing at the network edge.",
+     {"private_sector"}),
+    # laws as subjects speak for the legislator
+    ("Data protection laws should explicitly prohibit public bodies from selling personal "
+     "data.", {"government"}),
+    # vocabulary: of-complements, generic heads, researchers
+    ("Chambers of commerce and business associations should offer practical, low-cost help.",
+     {"private_sector"}),
+    ("The IXP associations themselves can supply the expertise.", {"technical_community"}),
+    ("National statistics offices should add cybersecurity to labour force surveys.",
+     {"government"}),
+    ("Researchers should publish the data behind their findings.", {"academia"}),
+    ("Security researchers should disclose vulnerabilities responsibly.",
+     {"technical_community"}),
+    ("Residents, for their part, should use the complaint procedure.", {"users"}),
+    # Spanish/French: the addressee slot only, no false friends ("un", "au")
+    ("Nous recommandons que les autorités de régulation et les opérateurs mènent des "
+     "campagnes d'information.", {"government", "private_sector"}),
+    ("Nous recommandons que chaque ministère désigne un référent chargé de signaler les faux "
+     "comptes.", {"government"}),
+    ("Recomendamos a los Estados miembros que, antes de legislar sobre las llamadas noticias "
+     "falsas, consulten a la sociedad civil.", {"government"}),
+])
+def test_role_guideline(engine, text, keys):
+    assert set(engine.analyse(text).role_hits) == keys
+
+
+@pytest.mark.parametrize("text, keys", [
+    ("Hidden mining in websites should be illegal unless the visitor agrees.", {"government"}),
+    ("Cryptocurrency is used to pay ransoms; it must be regulated.", {"government"}),
+    ("Disable UPnP on your router and update the firmware.", {"users"}),
+    ("Connected devices should ship with unique passwords.", {"private_sector"}),
+    ("New protocols should minimise the identifiers they expose.", {"technical_community"}),
+    # an explicit addressee leaves nothing implicit
+    ("Regulators should require operators to report incidents under the law.", set()),
+    # only proposals count
+    ("The law was passed in 2016.", set()),
+])
+def test_implicit_addressees(engine, text, keys):
+    res = engine.analyse(text)
+    assert set(res.implicit_hits) == keys
+    assert keys <= set(res.role_hits)          # an implicit addressee is given the role
