@@ -156,3 +156,18 @@ def test_condensed_clustering_equals_the_matrix_form():
     for t in (0.3, 0.6, 0.8, 0.95):
         assert cluster_vectors(vectors, t) == cluster_indices(similarity_matrix(vectors), t)
     assert sorted(map(len, cluster_vectors(vectors, 0.6))) == [4] * 6
+
+
+@pytest.mark.parametrize("block_cells", [1, 7, 4_000_000])
+def test_blocked_cosine_distances_equal_scipy_pdist(block_cells):
+    from scipy.spatial.distance import pdist
+
+    from pipeline.report.grouping import _normalise, condensed_cosine_distances
+
+    rng = np.random.default_rng(3)
+    for n in (2, 5, 40):
+        unit = _normalise(rng.normal(size=(n, 16)))
+        expected = np.round(np.clip(pdist(unit, metric="cosine"), 0.0, 2.0), 6)
+        got = condensed_cosine_distances(unit, block_cells=block_cells)
+        assert got.shape == expected.shape
+        assert np.allclose(got, expected, atol=2e-6)
