@@ -204,13 +204,6 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / norms
 
 
-def similarity_matrix(vectors: np.ndarray) -> np.ndarray:
-    """Cosine similarities of (unit-normalised) vectors, rounded to 1e-6."""
-    unit = _normalise(vectors)
-    sim = np.clip(unit @ unit.T, -1.0, 1.0)
-    return np.round(sim, 6)
-
-
 def _cluster_condensed(dist: np.ndarray, n: int, threshold: float) -> list[list[int]]:
     from scipy.cluster.hierarchy import fcluster, linkage
 
@@ -223,22 +216,9 @@ def _cluster_condensed(dist: np.ndarray, n: int, threshold: float) -> list[list[
     return sorted(clusters.values(), key=lambda c: c[0])
 
 
-def cluster_indices(sim: np.ndarray, threshold: float) -> list[list[int]]:
-    """Average-linkage clusters of a square similarity matrix; each cluster's indices
-    ascending, clusters ordered by their first index (a fixed order for a fixed input order)."""
-    n = sim.shape[0]
-    if n <= 1:
-        return [[0]] if n == 1 else []
-    from scipy.spatial.distance import squareform
-
-    dist = np.clip(1.0 - np.asarray(sim, dtype=np.float64), 0.0, 2.0)
-    np.fill_diagonal(dist, 0.0)
-    dist = (dist + dist.T) / 2.0
-    return _cluster_condensed(squareform(dist, checks=False), n, threshold)
-
-
 def cluster_vectors(vectors: np.ndarray, threshold: float) -> list[list[int]]:
-    """cluster_indices for embeddings, without an n x n matrix: the condensed cosine distances
+    """Average-linkage clusters of embeddings, each cluster's indices ascending, clusters ordered
+    by their first index (a fixed order for a fixed input order). The condensed cosine distances
     (n(n-1)/2 float64) are all the memory it needs, so thousands of sentences per area fit."""
     n = vectors.shape[0]
     if n <= 1:
@@ -274,11 +254,13 @@ def make_group_id(challenge: str, member_keys: Iterable[str]) -> str:
 def _summarise(group_id: str, challenge: str, members: list[OptionCandidate],
                vector_of: dict[str, np.ndarray]) -> OptionGroup:
     members = sorted(members, key=lambda m: m.order)
-    sub = similarity_matrix(np.stack([vector_of[m.quote.text] for m in members]))
     if len(members) == 1:
         medoid, cohesion = 0, 1.0
     else:
-        totals = sub.sum(axis=1) - np.diag(sub)
+        # each member's summed cosine similarity to the others, as u_i . (sum of u) - u_i . u_i:
+        # linear in the group's size (a group of thousands needs no n x n matrix)
+        unit = _normalise(np.stack([vector_of[m.quote.text] for m in members]))
+        totals = np.round(unit @ unit.sum(axis=0) - np.einsum("ij,ij->i", unit, unit), 6)
         best = totals.max()
         # medoid; ties -> the earliest member in (file, paragraph, offset) order
         medoid = int(np.flatnonzero(np.isclose(totals, best, atol=1e-9))[0])

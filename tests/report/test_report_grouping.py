@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pipeline.report.grouping import (
-    cluster_indices,
+    cluster_vectors,
     collect_candidates,
     group_options,
     make_group_id,
@@ -28,15 +28,16 @@ def _signature(grouping):
 
 
 def test_average_linkage_does_not_chain():
-    # A~B and B~C are similar, A and C are not: single linkage would chain all three.
-    sim = np.array([[1.0, 0.80, 0.30],
-                    [0.80, 1.0, 0.80],
-                    [0.30, 0.80, 1.0]])
-    clusters = cluster_indices(sim, 0.72)
+    # A~B and B~C are similar (cos 0.81), A and C are not (cos 0.30): single linkage would
+    # chain all three.
+    half = np.arccos(0.30) / 2
+    vectors = np.array([[1.0, 0.0], [np.cos(half), np.sin(half)],
+                        [np.cos(2 * half), np.sin(2 * half)]])
+    clusters = cluster_vectors(vectors, 0.72)
     assert sorted(map(len, clusters)) == [1, 2]
-    assert cluster_indices(sim, 0.2) == [[0, 1, 2]]
-    assert cluster_indices(np.ones((1, 1)), 0.7) == [[0]]
-    assert cluster_indices(np.zeros((0, 0)), 0.7) == []
+    assert cluster_vectors(vectors, 0.2) == [[0, 1, 2]]
+    assert cluster_vectors(np.ones((1, 4)), 0.7) == [[0]]
+    assert cluster_vectors(np.zeros((0, 4)), 0.7) == []
 
 
 def test_candidates_are_option_sentences_of_option_paragraphs(make_input, finder):
@@ -147,14 +148,20 @@ def test_sentence_embeddings_group_the_same_proposal(make_input, finder, minilm)
     assert _signature(_group(make_input(), finder, minilm, threshold)) == _signature(grouping)
 
 
-def test_condensed_clustering_equals_the_matrix_form():
+def test_clustering_is_average_linkage_on_cosine_distance():
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import pdist
+
     rng = np.random.default_rng(7)
     base = rng.normal(size=(6, 32))
     vectors = np.concatenate([base + rng.normal(scale=0.3, size=base.shape) for _ in range(4)])
-    from pipeline.report.grouping import cluster_vectors, similarity_matrix
-
+    tree = linkage(pdist(vectors, metric="cosine"), method="average")
     for t in (0.3, 0.6, 0.8, 0.95):
-        assert cluster_vectors(vectors, t) == cluster_indices(similarity_matrix(vectors), t)
+        labels = fcluster(tree, t=(1.0 - t) + 1e-9, criterion="distance")
+        expected: dict[int, list[int]] = {}
+        for i, label in enumerate(labels):
+            expected.setdefault(int(label), []).append(i)
+        assert cluster_vectors(vectors, t) == sorted(expected.values(), key=lambda c: c[0])
     assert sorted(map(len, cluster_vectors(vectors, 0.6))) == [4] * 6
 
 
