@@ -7,7 +7,10 @@ reproducible. Written outside git (under .cache/bench by default).
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import random
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -199,13 +202,32 @@ def write_docx(c: Contribution, path: Path) -> None:
 
     d = docx.Document()
     d.core_properties.author = c.organisation
+    d.core_properties.created = d.core_properties.modified = FIXED_TIME
     d.add_heading(f"Contribution to the BPF Cybersecurity call", level=1)
     d.add_paragraph(f"Submitted by: {c.organisation}")
     for heading, paras in c.sections:
         d.add_heading(heading, level=2)
         for p in paras:
             d.add_paragraph(p)
-    d.save(str(path))
+    buf = io.BytesIO()
+    d.save(buf)
+    path.write_bytes(_fixed_zip_times(buf.getvalue()))
+
+
+FIXED_TIME = dt.datetime(2017, 8, 1, 12, 0, 0)
+
+
+def _fixed_zip_times(data: bytes) -> bytes:
+    """The package with fixed member timestamps: the same corpus gives the same bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = 0o600 << 16
+            dst.writestr(member, src.read(info.filename))
+    return out.getvalue()
 
 
 def write_pdf(c: Contribution, path: Path) -> None:
