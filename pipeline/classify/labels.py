@@ -20,11 +20,11 @@ Every problem is a LabelDataError naming the file and line.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
+from pipeline.jsonl import read_jsonl_objects
 from pipeline.errors import LabelDataError
 from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
 
@@ -140,22 +140,8 @@ def parse_row(obj: Any, where: str, file: str, line: int) -> LabelledRow:
 
 
 def read_jsonl(path: Path, rel: str) -> list[LabelledRow]:
-    rows = []
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise LabelDataError(f"{rel}: not UTF-8 ({exc}).") from exc
-    for n, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{rel}:{n}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise LabelDataError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno}).") \
-                from exc
-        rows.append(parse_row(obj, where, rel, n))
-    return rows
+    return [parse_row(obj, f"{rel}:{n}", rel, n)
+            for n, obj in read_jsonl_objects(path, LabelDataError, rel)]
 
 
 def _files(labels_dir: Path, sub: str) -> list[Path]:

@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from pipeline.jsonl import read_jsonl_objects
 from pipeline.classify.predictor import Predictor
 from pipeline.config import Settings
 from pipeline.errors import InputFormatError
@@ -64,20 +65,7 @@ def read_input(path: Path) -> tuple[list[Any], list[str], list[str | None]]:
             heads.append(h if isinstance(h, str) and h.strip() else None)
         return ids, texts, heads
     # JSONL (any other suffix)
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputFormatError(f"{path} is not UTF-8 text ({exc}).") from exc
-    for n, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputFormatError(f"{path}:{n}: malformed JSON ({exc.msg} at column "
-                                   f"{exc.colno}).") from exc
-        if not isinstance(obj, dict):
-            raise InputFormatError(f"{path}:{n}: each line must be a JSON object.")
+    for n, obj in read_jsonl_objects(path, InputFormatError):
         if "id" not in obj or obj["id"] is None:
             raise InputFormatError(f"{path}:{n}: missing `id`.")
         if "text" not in obj:

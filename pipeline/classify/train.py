@@ -28,6 +28,7 @@ from typing import Any, Callable
 import numpy as np
 
 from pipeline import PROJECT_ROOT
+from pipeline.jsonl import read_jsonl_objects
 from pipeline.classify.embeddings import Embedder
 from pipeline.classify.labels import LabelSet, LabelledRow, load_labels
 from pipeline.classify.metrics import binary_report, per_label_report, top1_accuracy
@@ -219,15 +220,7 @@ def read_gold(path: Path) -> list[dict]:
         for i, rec in enumerate(df.to_dict("records"), start=2):
             rows.append({**rec, "_line": i})
     else:
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputFormatError(f"{path}:{n}: malformed JSON ({exc.msg}).") from exc
-            if not isinstance(obj, dict):
-                raise InputFormatError(f"{path}:{n}: each line must be a JSON object.")
+        for n, obj in read_jsonl_objects(path, InputFormatError):
             rows.append({**obj, "_line": n})
     out = []
     for r in rows:

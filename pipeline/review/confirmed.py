@@ -9,11 +9,11 @@ then line).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.jsonl import read_jsonl_objects
 from pipeline.errors import LabelDataError
 from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
 
@@ -88,15 +88,7 @@ def read_confirmed_rows(labels_dir: Path) -> list[tuple[str, int, dict[str, Any]
     if not directory.is_dir():
         return out
     for path in sorted(directory.glob("*.jsonl")):
-        for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise LabelDataError(f"{path}:{n}: malformed JSON ({exc.msg}).") from exc
-            if not isinstance(obj, dict):
-                raise LabelDataError(f"{path}:{n}: each line must be a JSON object.")
+        for n, obj in read_jsonl_objects(path, LabelDataError):
             out.append((path.name, n, obj))
     return out
 
