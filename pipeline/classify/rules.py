@@ -140,7 +140,12 @@ _RE_IMPLICIT = {
             r"(?:authori[sz]ation|oversight|control|review|approval)|public procurement|"
             r"procurement (?:rules|requirements|contracts?)|"
             r"ley(?:es)?|legislaci[óo]n|regulaci[óo]n|reglamento|obligatori[oa]s?|lois?|"
-            r"l[ée]gislation|r[ée]glementation|obligatoires?)\b", re.I)),
+            r"l[ée]gislation|r[ée]glementation|obligatoires?|"
+            r"(?:orden|autorizaci[óo]n|control|supervisi[óo]n) judicial|delitos?|"
+            r"protecci[óo]n legal|contrataci[óo]n p[úu]blica|compras p[úu]blicas|"
+            r"autorit[ée] judiciaire|autorisation judiciaire|contr[ôo]le (?:d'un juge|"
+            r"judiciaire)|infractions? p[ée]nales?|protection l[ée]gale|march[ée]s publics)\b",
+            re.I)),
     ],
     "private_sector": [
         ("product", re.compile(
@@ -264,6 +269,8 @@ class ActorLexicon:
 
     def keys_for_token(self, tok) -> tuple[str, ...]:
         """Stakeholder keys for a subject/object token, from its noun phrase."""
+        if tok.text == "WHO":
+            return ("intergovernmental",)        # the World Health Organization, not "who"
         if tok.lower_ in ("we", "i", "us", "you", "they", "it", "this", "that", "which",
                           "who", "one", "he", "she"):
             return ()
@@ -358,7 +365,8 @@ DASHES = {"–", "—", "-", "(", ":"}
 AMBIGUOUS_HEADS = {"associations", "association", "community", "communities", "networks",
                    "network", "groups", "group", "bodies", "body", "providers", "provider",
                    "operators", "operator", "organisations", "organizations", "agencies",
-                   "agency", "authorities", "authority", "platforms", "platform"}
+                   "agency", "authorities", "authority", "platforms", "platform", "boards",
+                   "board"}
 # English lexicon entries that are ordinary Spanish/French words ("un", "au", "eu"...).
 ROMANCE_FALSE_FRIENDS = {"un", "au", "eu", "apt", "first", "cto", "iso", "who", "cert",
                          "media", "press", "igo"}
@@ -404,6 +412,7 @@ class RuleEngine:
         self.actors = ActorLexicon(lexicon)
         self._nlp = nlp
         self._antecedent: tuple[str, ...] = ()
+        self._secondary: set[str] = set()
 
     @property
     def nlp(self):
@@ -448,7 +457,9 @@ class RuleEngine:
                     res.option_mentions[key] = res.option_mentions.get(key, 0) + 1
                 # no actor named as the addressee: what the proposal asks for says who has to
                 # do it ("must be defined in law" -> government); counted as a role
-                implicit = implicit_keys(s_text) if not actors else {}
+                # (an agent or source named in passing - "guidance from the WHO" - does not
+                # say who the proposal is addressed to)
+                implicit = implicit_keys(s_text) if not (set(actors) - self._secondary) else {}
                 for key in implicit:
                     res.implicit_hits[key] = res.implicit_hits.get(key, 0) + 1
                 actors = set(actors) | set(implicit)
@@ -526,6 +537,9 @@ class RuleEngine:
         """(cue or None, stakeholder keys given a role) for one sentence."""
         text = sent.text.strip()
         actors: set[str] = set()
+        pending: set[str] = set()       # object-control actors, counted once a cue is found
+        secondary: set[str] = set()     # agents and sources of what is proposed (4c)
+        self._secondary = secondary
         if _RE_QUESTION.search(text):
             return None, actors
         cue: str | None = None
@@ -637,21 +651,32 @@ class RuleEngine:
             # 4. object control anywhere: "by encouraging academia to play a role"
             if tok.lemma_ in OBJECT_CONTROL - BENEFICIARY_VERBS and tok.pos_ == "VERB" and (
                     any(x.dep_ == "xcomp" for x in tok.children) or _object_then_to(tok)) and \
-                    not _negated(tok):
+                    not _negated(tok) and tok.dep_ != "relcl":
                 for c in _has_child(tok, ("dobj",)):
                     for cc in _conjuncts(c):
-                        keys = self._keys(cc)
-                        if keys and cue:
-                            actors.update(keys)
+                        # kept until the sentence is known to be an option: an imperative
+                        # ("Require operators to keep a register ...") is found after the loop
+                        pending.update(self._keys(cc))
 
             # 4b. "... and governments to recognise them": subject of an infinitive ("X to V")
             if tok.dep_ in ("nsubj", "dobj") and any(
                     c.dep_ == "aux" and c.tag_ == "TO" for c in tok.head.children) and \
-                    tok.head.tag_ == "VB" and tok.i < tok.head.i and cue and not any(
+                    tok.head.tag_ == "VB" and tok.i < tok.head.i and not any(
                     c.dep_ == "mark" and c.lower_ == "for" for c in tok.head.children) and \
                     not _beneficiary_object(tok):
                 for cc in _conjuncts(tok):
-                    actors.update(self._keys(cc))
+                    pending.update(self._keys(cc))
+
+            # 4c. who does what the proposal names: the agent of a participle ("a taxonomy
+            # developed jointly by industry associations and national authorities",
+            # "programmes delivered by international organisations should ..."), the source of
+            # support ("with funding from development partners", "guidance from regulators")
+            if tok.dep_ == "pobj" and (
+                    (tok.head.dep_ == "agent" and _reduced_participle(tok.head.head))
+                    or (tok.head.lower_ == "from"
+                        and tok.head.head.lemma_.lower() in SUPPORT_NOUNS)):
+                for cc in _conjuncts(tok):
+                    secondary.update(self._keys(cc))
 
             # 5. "for X to V" after need / practice / important / responsibility
             if tok.dep_ == "nsubj" and tok.head.dep_ in ("advcl", "relcl", "acl", "ccomp",
@@ -688,6 +713,19 @@ class RuleEngine:
                     if keys and tok.head.tag_ != "VBD":
                         cue = cue or f"duty:{tok.lemma_}"
                         actors |= keys
+
+            # 7e. offers and commitments of a named actor: "the Organisation stands ready to
+            # support ...", "the Commission has offered to host ...", "X commits to publish ..."
+            if tok.lemma_ in COMMIT_VERBS and tok.pos_ in ("VERB", "AUX") and \
+                    tok.tag_ != "VBD" and _main_clause(tok) and not _negated(tok) and (
+                    (tok.lemma_ != "be" and
+                     any(c.dep_ == "xcomp" and c.tag_ == "VB" for c in tok.children))
+                    or any(c.dep_ in ("acomp", "oprd") and c.lower_ == "ready" and
+                           any(x.dep_ == "xcomp" for x in c.children) for c in tok.children)):
+                keys, _ = self._subject_keys(tok)
+                if keys:
+                    cue = cue or f"commitment:{tok.lemma_}"
+                    actors |= keys
 
             # 8. main verb need / require with an object: "municipal portals need a review"
             if tok.lemma_ in ("need", "require") and tok.dep_ == "ROOT" and \
@@ -742,16 +780,38 @@ class RuleEngine:
             cue = "would-help"
         # 10. imperative: first word a base-form verb with no subject ("Establish a CERT ...")
         if cue is None:
-            cue = self._imperative(sent)
+            verb = self._imperative_verb(sent)
+            if verb is not None:
+                cue = "imperative"
+                # "Require every municipal website to ...", "Ban the sale of ...": only a
+                # legislator or regulator can do what the bullet asks
+                if verb.lower_ in LEGAL_IMPERATIVES:
+                    actors.add("government")
+                    # "Require operators to keep a register ..." (tagged as a proper noun, so
+                    # object control above did not read it)
+                    if _object_then_to(verb):
+                        for c in _has_child(verb, ("dobj",)):
+                            for cc in _conjuncts(c):
+                                actors.update(self._keys(cc))
         # 11. a bullet that is a noun phrase naming a measure ("Mandatory breach reporting ...")
         if cue is None:
             cue = _measure_fragment(sent)
+            if cue and any(w.lower_ in DUTY_FRAGMENT_WORDS
+                           for w in [sent.root, *sent.root.lefts]):
+                # "Mandatory breach reporting for custodial wallet providers": who carries it
+                for prep in sent.root.children:
+                    if prep.dep_ == "prep" and prep.lower_ in ("for", "on", "upon", "by"):
+                        for obj in _has_child(prep, ("pobj",)):
+                            for cc in _conjuncts(obj):
+                                # who carries the duty; "mandatory" still says a legislator
+                                # imposes it (implicit addressee)
+                                secondary.update(self._keys(cc))
         # 12. Spanish / French deontic forms
         if cue is None and _romance(text) and (_RE_ES.search(text) or _RE_FR.search(text)):
             cue = "es/fr"
         if cue is None:
             return None, actors
-        return cue, actors
+        return cue, actors | pending | secondary
 
     @staticmethod
     def _is_we_describing(subj, verb) -> bool:
@@ -761,6 +821,12 @@ class RuleEngine:
 
     @staticmethod
     def _imperative(sent) -> str | None:
+        found = RuleEngine._imperative_verb(sent)
+        return "imperative" if found is not None else None
+
+    @staticmethod
+    def _imperative_verb(sent):
+        """The verb that opens an imperative sentence or bullet, or None."""
         toks = [t for t in sent if not (t.is_punct or t.is_space or t.like_num or
                                         _RE_BULLET.fullmatch(t.text + " "))]
         # "Mentoring: pair every junior woman with ..." - look after a short label and colon
@@ -780,12 +846,12 @@ class RuleEngine:
             has_obj = bool(_has_child(first, ("dobj", "xcomp", "ccomp", "prt", "dative")))
             if first.dep_ == "ROOT" and has_obj and (first.tag_ == "VB" or
                                                      first.lower_ in IMPERATIVE_VERBS):
-                return "imperative"
+                return first
             if first.dep_ == "ROOT" and first.tag_ == "VB" and first.lower_ in IMPERATIVE_VERBS:
-                return "imperative"
+                return first
             # the tagger often reads a capitalised imperative as an adjective or a noun
             if first.lower_ in UNAMBIGUOUS_IMPERATIVES and not _has_child(first, ("nsubj",)):
-                return "imperative"
+                return first
         return None
 
 
@@ -799,6 +865,19 @@ PROPOSAL_NOUNS = {"recommendation", "proposal", "suggestion", "ask", "request", 
 # Agentless passives that only a legislator or regulator can perform ("should be required to").
 LEGAL_PASSIVES = {"require", "oblige", "obligate", "mandate", "compel", "license", "licence",
                   "prohibit", "ban", "forbid", "bar"}
+# "X stands ready to / offers to / commits to V": the actor takes the role on itself.
+COMMIT_VERBS = {"stand", "offer", "commit", "pledge", "undertake", "volunteer", "be"}
+# Verbless bullets that name a duty: "Mandatory breach reporting for X", "Obligations on X".
+DUTY_FRAGMENT_WORDS = {"mandatory", "compulsory", "obligation", "obligations", "requirement",
+                       "requirements", "duty", "duties", "liability"}
+# "funding / guidance / support from X": X provides it.
+SUPPORT_NOUNS = {"funding", "support", "guidance", "assistance", "investment", "commitment",
+                 "leadership", "resources", "cooperation", "help", "financing", "grants",
+                 "contributions", "co-operation", "engagement", "input", "backing"}
+# Imperatives that only a legislator or regulator can carry out ("Require ...", "Ban ...").
+LEGAL_IMPERATIVES = {"require", "mandate", "legislate", "enact", "ban", "prohibit", "outlaw",
+                     "criminalise", "criminalize", "decriminalise", "decriminalize", "license",
+                     "licence", "regulate", "ratify", "repeal", "amend"}
 BENEFICIARY_VERBS = {"enable", "help", "allow", "assist", "empower", "permit", "let", "hold"}
 # "X should have access / the right / recourse": what X is entitled to, not a duty. ("X must
 # have a way to report" and "X should be able to audit" do give X a role: X is to act.)
@@ -876,6 +955,15 @@ def _main_clause(verb) -> bool:
         return head.lemma_ not in REPORTING_BAD
     if v.dep_ == "parataxis":
         return True
+    if v.dep_ == "advcl" and v.head.i != v.i and not any(
+            c.dep_ == "mark" or c.tag_ in ("WRB", "WDT", "WP") for c in v.children):
+        # "supervisors should license X, exchanges should keep Y, and ...": a clause of a
+        # list that the parser hung under the next one (no if/when/because to subordinate it)
+        return _main_clause(v.head)
+    if v.dep_ == "acl" and v.head.dep_ == "ROOT" and any(
+            t.text == ":" for t in v.doc[v.head.i:v.i]):
+        # "Recommendation: asset owners must stop relying on ..." (label, colon, clause)
+        return True
     return False
 
 
@@ -894,13 +982,31 @@ def _passive(verb) -> bool:
     return bool(_has_child(verb, ("auxpass", "nsubjpass")))
 
 
+def _reduced_participle(verb) -> bool:
+    """ "a taxonomy developed by X", "..., developed jointly by X": a participle modifying what
+    is proposed (not "whether committed by X", "can be detected by X", "used by X")."""
+    return verb.tag_ == "VBN" and verb.dep_ in ("acl", "advcl") and \
+        verb.lemma_ not in ("break", "use", "commit", "cause") and \
+        not _has_child(verb, ("mark", "aux", "auxpass", "nsubj", "nsubjpass"))
+
+
+def _in_relative_clause(tok) -> bool:
+    """The token sits in a relative clause or a participle modifying a noun."""
+    t = tok
+    while t.head.i != t.i:
+        if t.dep_ in ("relcl", "acl"):
+            return True
+        t = t.head
+    return False
+
+
 def _measure_fragment(sent) -> str | None:
     """A verbless bullet/line that names a measure: "Mandatory breach reporting for ..."."""
     words = [t for t in sent if t.is_alpha]
     if len(words) < 4 or len(words) > 60:
         return None
-    if any(t.tag_ in ("VBZ", "VBP", "VBD", "MD") for t in sent):
-        return None
+    if any(t.tag_ in ("VBZ", "VBP", "VBD", "MD") and not _in_relative_clause(t) for t in sent):
+        return None              # a sentence, not a fragment ("... the rules that apply to banks")
     if sum(1 for t in sent if t.like_num) > 2:
         return None              # a table of contents, a list of figures
     lead = [t for t in sent if not (t.is_punct or t.is_space or t.like_num)]
