@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -59,6 +59,16 @@ class EmbedSettings(_Section):
     batch_size: int = Field(64, gt=0)
     max_seq_length: int = Field(256, gt=16)
     device: str = "cpu"           # "cpu", "cuda", "cuda:0"...: torch device for encoding
+    # "onnx": the model exported once to ONNX and run by onnxruntime (same vectors, faster on
+    # CPU); "torch": sentence-transformers itself (always used for a device other than cpu).
+    runtime: Literal["onnx", "torch"] = "onnx"
+
+
+class RulesSettings(_Section):
+    """The spaCy rules (pipeline/classify/rules.py): how their parsing is spread over cores."""
+
+    workers: int = Field(2, ge=1)            # parser processes when there is much to parse
+    parallel_min_texts: int = Field(2000, ge=1)  # fewer new texts: parsed in this process
 
 
 class ClassifySettings(_Section):
@@ -101,6 +111,7 @@ class Settings(_Section):
     paths: PathsSettings = PathsSettings()
     extract: ExtractSettings = ExtractSettings()
     embed: EmbedSettings = EmbedSettings()
+    rules: RulesSettings = RulesSettings()
     classify: ClassifySettings = ClassifySettings()
     report: ReportSettings = ReportSettings()
     base_dir: Path = Field(default=PROJECT_ROOT, exclude=True)

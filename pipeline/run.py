@@ -50,6 +50,7 @@ def classify_paragraphs(predictor: Any, paragraphs: list[Paragraph], progress: b
     """Predictions for every paragraph (heading as context), in chunks, with a progress bar."""
     from tqdm import tqdm
 
+    predictor.warm([p.text for p in paragraphs], [p.heading for p in paragraphs], progress)
     out: list[Prediction] = []
     with tqdm(total=len(paragraphs), desc="classify", unit="para", disable=not progress,
               leave=False, file=sys.stderr) as bar:

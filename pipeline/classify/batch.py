@@ -36,6 +36,7 @@ def classify_interim(interim_dir: Path | str, out_dir: Path | str, settings: Set
     texts = [str(t) for t in df["text"].tolist()]
     heads = ([h if isinstance(h, str) and h.strip() else None for h in df["heading"].tolist()]
              if "heading" in df.columns else None)
+    predictor.warm(texts, heads, progress)
     records = []
     bar = None
     if progress:

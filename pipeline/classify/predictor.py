@@ -20,8 +20,9 @@ import numpy as np
 from pipeline.classify.embeddings import Embedder
 from pipeline.classify.model import ChallengeModel, Inputs, StakeholderModel, challenge_features
 from pipeline.classify.rule_cache import RuleCache, rules_fingerprint
+from pipeline.classify.rule_pool import ParallelRules
 from pipeline.classify.rules import N_RULE_FEATURES, RuleEngine, RuleResult
-from pipeline.config import ClassifySettings, Settings
+from pipeline.config import ClassifySettings, RulesSettings, Settings
 from pipeline.errors import ModelNotTrainedError
 from pipeline.records import Prediction
 from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
@@ -64,6 +65,7 @@ class Predictor:
     embedder: Embedder | None = None
     rules: RuleEngine | None = None
     rule_cache: RuleCache | None = None
+    rules_cfg: RulesSettings = RulesSettings()
 
     # -- persistence ----------------------------------------------------------------------------
     def save(self, models_dir: Path) -> list[Path]:
@@ -133,6 +135,7 @@ class Predictor:
             header=header,
             embedder=Embedder(settings),
             rule_cache=RuleCache(settings.cache_dir / "rules", rules_fingerprint(lexicon)),
+            rules_cfg=settings.rules,
         )
 
     # -- prediction -----------------------------------------------------------------------------
@@ -140,6 +143,28 @@ class Predictor:
         if self.rules is None:
             self.rules = RuleEngine(self.lexicon)
         return self.rules
+
+    def rule_results(self, texts: Sequence[str], progress: bool = False) -> list[RuleResult]:
+        """The rules for each text: cached ones read back, a large batch of new ones parsed
+        in worker processes."""
+        rules = ParallelRules(self._rules(), self.lexicon, self.rules_cfg.workers,
+                              self.rules_cfg.parallel_min_texts, progress)
+        if self.rule_cache is not None:
+            return self.rule_cache.analyse_many(rules, list(texts))
+        return rules.analyse_many(list(texts))
+
+    def warm(self, texts: Sequence[str], headings: Sequence[str | None] | None = None,
+             progress: bool = False) -> None:
+        """Parse and embed every new text of a large batch up front, so that the chunked
+        predict() calls that follow (a progress bar per chunk) only read the caches: the
+        parser runs in parallel processes and the encoder gets full batches."""
+        assert self.embedder is not None
+        if self.rule_cache is not None:
+            self.rule_results(texts, progress)
+        if self.embedder.cache is not None:
+            self.embedder.encode(list(texts), progress=progress)
+            if headings is not None:
+                self.embedder.encode([h for h in headings if isinstance(h, str)])
 
     def inputs(self, texts: Sequence[str], headings: Sequence[str | None] | None,
                progress: bool = False) -> tuple[Inputs, list[RuleResult]]:
@@ -150,8 +175,7 @@ class Predictor:
         else:
             hs = [h if isinstance(h, str) else "" for h in headings]
             head_emb = self.embedder.encode(hs)
-        rule_res = (self.rule_cache.analyse_many(self._rules(), list(texts))
-                    if self.rule_cache is not None else self._rules().analyse_many(list(texts)))
+        rule_res = self.rule_results(texts, progress)
         feats = (np.array([r.features() for r in rule_res], dtype=np.float64)
                  if rule_res else np.zeros((0, N_RULE_FEATURES)))
         return Inputs(text_emb, head_emb, feats), rule_res

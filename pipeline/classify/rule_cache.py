@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Sequence
 
 from pipeline.classify.hash_store import HashStore
+from pipeline.classify.rule_pool import ParallelRules
 from pipeline.classify.rules import OptionSentence, RuleEngine, RuleResult
 from pipeline.records import content_hash
 
@@ -67,7 +68,8 @@ class RuleCache:
                 continue
         return out
 
-    def analyse_many(self, engine: RuleEngine, texts: Sequence[str]) -> list[RuleResult]:
+    def analyse_many(self, engine: RuleEngine | ParallelRules,
+                     texts: Sequence[str]) -> list[RuleResult]:
         """engine.analyse_many(texts), parsing only texts not seen before."""
         hashes = [content_hash(t) for t in texts]
         found = self._get_many(hashes)

@@ -2,7 +2,7 @@
 
 Candidates: the option sentences (policy_option.find_option_sentences) of every paragraph
 labelled as a policy option, once for each challenge area the paragraph is labelled with.
-Within one area, sentences are clustered by the cosine similarity of their embeddings with
+Within one area, the distinct sentences are clustered (identical copies follow their text) by the cosine similarity of their embeddings with
 average linkage: two clusters merge while the mean similarity between their members is at least
 `report.group_threshold`. Average linkage avoids the chaining of single linkage (A~B, B~C, A≁C
 ending up in one group) while tolerating the loose paraphrase that complete linkage splits.
@@ -292,8 +292,17 @@ def group_options(
         cands = by_challenge.get(challenge, [])
         if not cands:
             continue
-        vectors = np.stack([vector_of[c.quote.text] for c in cands])
-        clusters = [[cands[i] for i in cl] for cl in cluster_vectors(vectors, threshold)]
+        # Each distinct sentence is one point: the same sentence pasted into many contributions
+        # joins its group once (it does not outweigh different wordings of the proposal), and
+        # the condensed distances grow with the distinct sentences, not the copies (3,000
+        # template-built contributions: 2.5 GB -> a few hundred MB per area).
+        copies: dict[str, list[OptionCandidate]] = defaultdict(list)
+        for c in cands:
+            copies[c.quote.text].append(c)
+        distinct = list(copies)               # first-occurrence order: deterministic
+        vectors = np.stack([vector_of[t] for t in distinct])
+        clusters = [[c for i in cl for c in copies[distinct[i]]]
+                    for cl in cluster_vectors(vectors, threshold)]
         ids = [make_group_id(challenge, (m.key for m in cl)) for cl in clusters]
         members_of: dict[str, list[OptionCandidate]] = dict(zip(ids, clusters))
         merged_from: dict[str, list[str]] = defaultdict(list)

@@ -6,6 +6,7 @@ from dataclasses import asdict
 
 from pipeline import PROJECT_ROOT
 from pipeline.classify.rule_cache import RuleCache, rules_fingerprint
+from pipeline.classify.rule_pool import ParallelRules
 from pipeline.classify.rules import RuleEngine
 from pipeline.classify.taxonomy import load_taxonomy
 
@@ -40,3 +41,12 @@ def test_a_lexicon_change_starts_a_fresh_cache():
     changed = {**lexicon, "neighbourhood watch": ("civil_society",)}
     assert rules_fingerprint(lexicon) == rules_fingerprint(dict(lexicon))
     assert rules_fingerprint(changed) != rules_fingerprint(lexicon)
+
+
+def test_parallel_rules_match_the_serial_engine():
+    lexicon = load_taxonomy(PROJECT_ROOT / "labels").actor_lexicon()
+    engine = RuleEngine(lexicon)
+    texts = TEXTS * 3 + ["Civil society should monitor the law.", "Thank you."]
+    parallel = ParallelRules(engine, lexicon, workers=2, min_texts=1)
+    assert [asdict(r) for r in parallel.analyse_many(texts)] == \
+        [asdict(r) for r in engine.analyse_many(texts)]

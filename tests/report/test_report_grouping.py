@@ -178,3 +178,32 @@ def test_blocked_cosine_distances_equal_scipy_pdist(block_cells):
         got = condensed_cosine_distances(unit, block_cells=block_cells)
         assert got.shape == expected.shape
         assert np.allclose(got, expected, atol=2e-6)
+
+
+def test_a_sentence_pasted_by_several_contributions_is_one_point_of_one_group(
+        make_input, finder, encode_tfidf):
+    pasted = ("Exchanges should verify the identity of their customers and report suspicious "
+              "cryptocurrency transfers to the financial intelligence unit.")
+    extra = tuple({
+        "source_file": f"late/copy-{i}.docx", "contributor": f"Signatory {i}",
+        "stakeholder_group": "Civil society",
+        "paragraphs": [{"text": pasted, "challenges": ["cryptocurrency"],
+                        "stakeholders": ["private_sector"], "is_policy_option": True}]}
+        for i in range(3))
+    seen: list[list[str]] = []
+
+    def encode(texts):
+        seen.append(list(texts))
+        return encode_tfidf(texts)
+
+    grouping = _group(make_input(add=extra), finder, encode, 0.25)
+    assert sum(t == pasted for batch in seen for t in batch) == 1   # encoded once
+    holding = [g for g in grouping.groups if any(m.quote.text == pasted for m in g.members)]
+    assert len(holding) == 1
+    copies = [m for m in holding[0].members if m.quote.text == pasted]
+    assert {m.quote.source_file for m in copies} == {f"late/copy-{i}.docx" for i in range(3)}
+    assert holding[0].support >= 3
+    # clustering the distinct sentences gives the same groups whatever the number of copies
+    once = _group(make_input(add=extra[:1]), finder, encode_tfidf, 0.25)
+    assert sorted(len({m.quote.text for m in g.members}) for g in once.groups) == \
+        sorted(len({m.quote.text for m in g.members}) for g in grouping.groups)
