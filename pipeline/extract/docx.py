@@ -231,24 +231,23 @@ def iter_block_elements(container: etree._Element):
                 yield from iter_block_elements(choice)
 
 
-def _iter_rows(tbl: etree._Element):
-    for child in tbl:
-        if child.tag == W + "tr":
+def _iter_wrapped(parent: etree._Element, tag: str):
+    """Children `tag` of parent, looking through content controls and custom XML wrappers."""
+    for child in parent:
+        if child.tag == tag:
             yield child
         elif child.tag in (W + "sdt", W + "customXml"):
             inner = child.find(W + "sdtContent") if child.tag == W + "sdt" else child
             if inner is not None:
-                yield from _iter_rows(inner)
+                yield from _iter_wrapped(inner, tag)
+
+
+def _iter_rows(tbl: etree._Element):
+    return _iter_wrapped(tbl, W + "tr")
 
 
 def _iter_cells(tr: etree._Element):
-    for child in tr:
-        if child.tag == W + "tc":
-            yield child
-        elif child.tag in (W + "sdt", W + "customXml"):
-            inner = child.find(W + "sdtContent") if child.tag == W + "sdt" else child
-            if inner is not None:
-                yield from _iter_cells(inner)
+    return _iter_wrapped(tr, W + "tc")
 
 
 def _pseudo_heading(text: str) -> bool:

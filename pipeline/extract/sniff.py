@@ -107,6 +107,15 @@ def _decode_head(head: bytes) -> str | None:
     return text if controls <= 0.01 * max(len(text), 1) else None
 
 
+# (substring of the package's mimetype / [Content_Types].xml, kind, description)
+_OTHER_ODF = (("opendocument.spreadsheet", "an OpenDocument spreadsheet (.ods)"),
+              ("opendocument.presentation", "an OpenDocument presentation (.odp)"),
+              ("epub", "an e-book (EPUB)"))
+_OOXML = (("wordprocessingml", "docx", "a Word document (.docx)"),
+          ("spreadsheetml", "other", "an Excel workbook (.xlsx)"),
+          ("presentationml", "other", "a PowerPoint presentation (.pptx)"))
+
+
 def zip_container_kind(zf: zipfile.ZipFile) -> tuple[str, str]:
     """(kind, description) of a zip package whose central directory was already checked:
     docx, docx_strict, odt, or 'other' with a description."""
@@ -115,12 +124,9 @@ def zip_container_kind(zf: zipfile.ZipFile) -> tuple[str, str]:
         mime = zf.read("mimetype")[:200].decode("ascii", errors="replace").strip()
         if mime == "application/vnd.oasis.opendocument.text":
             return "odt", "an OpenDocument text (.odt)"
-        if "opendocument.spreadsheet" in mime:
-            return "other", "an OpenDocument spreadsheet (.ods)"
-        if "opendocument.presentation" in mime:
-            return "other", "an OpenDocument presentation (.odp)"
-        if "epub" in mime:
-            return "other", "an e-book (EPUB)"
+        for needle, description in _OTHER_ODF:
+            if needle in mime:
+                return "other", description
     if "[Content_Types].xml" in names:
         info = zf.getinfo("[Content_Types].xml")
         types = zf.read(info)[:1_000_000].decode("utf-8", errors="replace") if info.file_size < 1_000_000 else ""
@@ -129,11 +135,8 @@ def zip_container_kind(zf: zipfile.ZipFile) -> tuple[str, str]:
             rels = zf.read("_rels/.rels").decode("utf-8", errors="replace")
         if "purl.oclc.org/ooxml/officeDocument/relationships/officeDocument" in rels:
             return "docx_strict", "a Word document saved as Strict Open XML"
-        if "wordprocessingml" in types:
-            return "docx", "a Word document (.docx)"
-        if "spreadsheetml" in types:
-            return "other", "an Excel workbook (.xlsx)"
-        if "presentationml" in types:
-            return "other", "a PowerPoint presentation (.pptx)"
+        for needle, kind, description in _OOXML:
+            if needle in types:
+                return kind, description
         return "other", "an Office Open XML package that is not a Word document"
     return "other", "a zip archive"

@@ -247,6 +247,20 @@ class SheetWriteResult:
     prefilled: int
 
 
+def _write_row(ws, styles: "_CellStyles", cols: dict[str, int], r: int, values: dict,
+               pre: dict, wrapped: tuple[str, ...]) -> int:
+    """One row: the values, a reviewer's earlier decisions pre-filled (and kept as JSON in
+    `prefill`), review columns shaded. Returns 1 when something was pre-filled."""
+    if pre:
+        values.update({k: v for k, v in pre.items() if v})
+    values["prefill"] = json.dumps(pre, sort_keys=True) if pre else ""
+    for name, col in cols.items():
+        cell = set_cell(ws, r, col, values.get(name))
+        styles.apply(cell, _WRAP if name in wrapped else _TOP,
+                     _REVIEW_FILL if name in REVIEW_COLUMNS else None)
+    return 1 if pre else 0
+
+
 def write_review_sheet(path: Path, grouping: GroupingResult,
                        paragraphs: Sequence[ClassifiedParagraph],
                        meta: dict[str, Any] | None = None) -> SheetWriteResult:
@@ -275,15 +289,8 @@ def write_review_sheet(path: Path, grouping: GroupingResult,
             "confirmed": f"{g.confirmed_count}/{len(g.paragraph_ids)}" if g.confirmed_count else "",
             "check": row_check("group", g.group_id, group_check_text(g)),
         }
-        pre = _prefill_for_group(g)
-        if pre:
-            prefilled += 1
-            values.update({k: v for k, v in pre.items() if v})
-        values["prefill"] = json.dumps(pre, sort_keys=True) if pre else ""
-        for name, col in cols.items():
-            cell = set_cell(ws, r, col, values.get(name))
-            styles.apply(cell, _WRAP if name in ("representative_wording", "contributors")
-                         else _TOP, _REVIEW_FILL if name in REVIEW_COLUMNS else None)
+        prefilled += _write_row(ws, styles, cols, r, values, _prefill_for_group(g),
+                                ("representative_wording", "contributors"))
     _validations(ws, cols, len(grouping.groups) + 1)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(GROUP_COLUMNS))}{len(grouping.groups) + 1}"
 
@@ -303,15 +310,8 @@ def write_review_sheet(path: Path, grouping: GroupingResult,
             "confirmed": cp.confirmed.summary if cp.confirmed is not None else None,
             "check": row_check("paragraph", p.paragraph_id, p.text),
         }
-        pre = _prefill_for_paragraph(cp)
-        if pre:
-            prefilled += 1
-            values.update({k: v for k, v in pre.items() if v})
-        values["prefill"] = json.dumps(pre, sort_keys=True) if pre else ""
-        for name, col in cols.items():
-            cell = set_cell(ws, r, col, values.get(name))
-            styles.apply(cell, _WRAP if name in ("text", "heading") else _TOP,
-                         _REVIEW_FILL if name in REVIEW_COLUMNS else None)
+        prefilled += _write_row(ws, styles, cols, r, values, _prefill_for_paragraph(cp),
+                                ("text", "heading"))
     _validations(ws, cols, len(ordered) + 1)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(PARAGRAPH_COLUMNS))}{len(ordered) + 1}"
 
