@@ -31,8 +31,6 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 
 from pipeline.classify.rules import N_PER_KEY
 from pipeline.config import ClassifySettings
@@ -66,6 +64,8 @@ def fit_binary_lr(X: np.ndarray, y: np.ndarray, C: float, seed: int,
     if pos == 0 or pos == len(y):
         rate = (pos + 0.5) / (len(y) + 1.0)
         return np.zeros(X.shape[1], dtype=np.float64), float(np.log(rate / (1 - rate)))
+    from sklearn.linear_model import LogisticRegression   # training only: 1.2 s to import
+
     lr = LogisticRegression(C=C, class_weight="balanced" if balanced else None,
                             max_iter=2000, random_state=seed, solver="lbfgs")
     lr.fit(X, y)
@@ -81,6 +81,8 @@ class Platt:
 
     @classmethod
     def fit(cls, X: np.ndarray, Y: np.ndarray, seed: int) -> "Platt":
+        from sklearn.linear_model import LogisticRegression
+
         k = X.shape[1]
         a = np.ones(k)
         b = np.zeros(k)
@@ -139,6 +141,8 @@ def stratified_folds(strata: Sequence, n_splits: int, seed: int) -> list[tuple[n
         common = values[np.argmax(counts)]
         merged[merged == "__rare__"] = common
     n_splits = max(2, min(n_splits, int(np.unique(merged, return_counts=True)[1].min())))
+    from sklearn.model_selection import StratifiedKFold
+
     skf = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     return [(tr, te) for tr, te in skf.split(np.zeros(len(merged)), merged)]
 
