@@ -413,6 +413,7 @@ class RuleEngine:
         self._nlp = nlp
         self._antecedent: tuple[str, ...] = ()
         self._secondary: set[str] = set()
+        self._header: set[str] = set()      # "Good practice for X:", "We recommend to X:"
 
     @property
     def nlp(self):
@@ -434,6 +435,7 @@ class RuleEngine:
     def _analyse_doc(self, doc) -> RuleResult:
         res = RuleResult()
         self._antecedent = ()
+        header: set[str] = set()
         for sent in doc.sents:
             res.n_sentences += 1
             s_text = sent.text.strip()
@@ -450,6 +452,13 @@ class RuleEngine:
                 res.mentions[key] = res.mentions.get(key, 0) + n
             cue, actors = self._option(sent)
             self._antecedent = self._sentence_subject_keys(sent)
+            carried: set[str] = set()
+            if cue in ("imperative", "measure-fragment") and not actors:
+                # bullets under "Good practice for asset owners:" / "We recommend to
+                # conference organisers:" address the group the header names
+                carried = set(header)
+            if self._header:
+                header = set(self._header)
             if cue and romance:
                 actors = set(actors) | self._romance_addressees(s_text)
             if cue:
@@ -462,7 +471,7 @@ class RuleEngine:
                 implicit = implicit_keys(s_text) if not (set(actors) - self._secondary) else {}
                 for key in implicit:
                     res.implicit_hits[key] = res.implicit_hits.get(key, 0) + 1
-                actors = set(actors) | set(implicit)
+                actors = set(actors) | set(implicit) | carried
             for key in actors:
                 res.role_hits[key] = res.role_hits.get(key, 0) + 1
             if cue:
@@ -540,6 +549,7 @@ class RuleEngine:
         pending: set[str] = set()       # object-control actors, counted once a cue is found
         secondary: set[str] = set()     # agents and sources of what is proposed (4c)
         self._secondary = secondary
+        self._header = set()
         if _RE_QUESTION.search(text):
             return None, actors
         cue: str | None = None
@@ -632,10 +642,34 @@ class RuleEngine:
                     cue = cue or "recommend:need"
                 for c in tok.children:
                     if c.dep_ == "dobj" and tok.lemma_ in (OBJECT_CONTROL - BENEFICIARY_VERBS) | {
-                            "ask", "want", "advise", "expect"} and not _negated(tok):
-                        if any(x.dep_ in ("xcomp", "ccomp") for x in tok.children):
+                            "ask", "want", "advise", "expect", "like"} and not _negated(tok):
+                        # "we urge X to V", "we would like X to V", "we urge development
+                        # partners who finance ... to conduct ..." (the parser hangs the
+                        # infinitive on the relative clause)
+                        if any(x.dep_ in ("xcomp", "ccomp") for x in tok.children) or (
+                                first_person and _infinitive_in(c)):
                             for cc in _conjuncts(c):
                                 actors.update(self._keys(cc))
+                    if c.dep_ == "conj" and c.pos_ in ("NOUN", "PROPN") and \
+                            tok.lemma_ in OBJECT_CONTROL - BENEFICIARY_VERBS and \
+                            first_person and not _negated(tok) and any(
+                                x.dep_ in ("acl", "relcl") and _to_verb(x) for x in c.children):
+                        # "We encourage other employers to open such routes, and governments
+                        # to recognise them" (the second object read as a conjunct of the verb)
+                        for cc in _conjuncts(c):
+                            actors.update(self._keys(cc))
+                    if first_person and tok.lemma_ in ("recommend", "suggest", "propose") and \
+                            tok.i + 1 < len(tok.doc) and tok.nbor(1).lower_ == "to" and (
+                                (c.dep_ == "prep" and c.i == tok.i + 1) or
+                                (c.dep_ in ("dobj", "dative") and c.i > tok.i + 1
+                                 and c.left_edge.i <= tok.i + 2)):
+                        # "We recommend to conference organizers: publish ..."
+                        objs = _has_child(c, ("pobj",)) if c.dep_ == "prep" else [c]
+                        for o in objs:
+                            for cc in _conjuncts(o):
+                                actors.update(self._keys(cc))
+                                if _colon_after(o):
+                                    self._header.update(self._keys(cc))
                     if c.dep_ in ("prep", "prt") and c.lower_ in ("on", "upon"):
                         for obj in _has_child(c, ("pobj",)):
                             for cc in _conjuncts(obj):
@@ -677,6 +711,41 @@ class RuleEngine:
                         and tok.head.head.lemma_.lower() in SUPPORT_NOUNS)):
                 for cc in _conjuncts(tok):
                     secondary.update(self._keys(cc))
+
+            # 4d. participants named in what is proposed: "an exercise ... bringing together
+            # national CIRTs, ministries and the main operators", "to convene operators,
+            # central banks and consumer groups" (counted once the sentence is an option)
+            if tok.pos_ == "VERB" and (tok.lemma_ in CONVENE_VERBS or (
+                    tok.lemma_ == "bring" and any(c.lower_ == "together" for c in tok.children))) \
+                    and not _negated(tok):
+                for c in _has_child(tok, ("dobj",)):
+                    for cc in _conjuncts(c):
+                        pending.update(self._keys(cc))
+
+            # 4e. "X are best / well placed to V": the writer assigns X the task
+            if tok.lower_ == "placed" and tok.tag_ == "VBN" and _main_clause(tok) and any(
+                    c.dep_ == "advmod" and c.lower_ in PLACED_ADVERBS for c in tok.children) \
+                    and any(c.dep_ == "xcomp" for c in tok.children) and not _negated(tok):
+                keys, _ = self._subject_keys(tok)
+                if keys:
+                    cue = cue or "placed"
+                    actors |= keys
+
+            # 4f. "it is the responsibility of X to V" and genitive holders of a duty
+            # ("governments' obligation to protect ..."; counted once the sentence is an option)
+            if tok.dep_ == "pobj" and tok.head.lower_ == "of" and \
+                    tok.head.head.lemma_.lower() in HOLDER_NOUNS and \
+                    tok.head.head.dep_ in ("attr", "nsubj") and \
+                    tok.head.head.head.lemma_ == "be" and not _negated(tok.head.head.head):
+                keys = set()
+                for cc in _conjuncts(tok):
+                    keys.update(self._keys(cc))
+                if keys:
+                    cue = cue or "responsibility-of"
+                    actors |= keys
+            if tok.dep_ == "poss" and tok.head.lemma_.lower() in HOLDER_NOUNS:
+                for cc in _conjuncts(tok):
+                    pending.update(self._keys(cc))
 
             # 5. "for X to V" after need / practice / important / responsibility
             if tok.dep_ == "nsubj" and tok.head.dep_ in ("advcl", "relcl", "acl", "ccomp",
@@ -757,8 +826,9 @@ class RuleEngine:
 
             # 7b. "a duty of care for vendors", "obligations on operators", "the burden of
             # proof on the provider", "good practice for asset owners:", "what we ask of X"
+            colon = _colon_after(tok)
             if tok.dep_ == "pobj" and tok.head.lower_ in ("for", "on", "upon", "of") and (
-                    cue or text.rstrip().endswith(":")):
+                    cue or colon):
                 noun = tok.head.head
                 while noun.dep_ == "pobj" and noun.head.dep_ == "prep" and \
                         noun.lemma_.lower() not in DUTY_FOR_NOUNS:
@@ -768,6 +838,8 @@ class RuleEngine:
                         and not _negated(noun.head):
                     for cc in _conjuncts(tok):
                         actors.update(self._keys(cc))
+                        if colon:
+                            self._header.update(self._keys(cc))
 
         # 9. explicit phrases (regex), good practice / need statements, "would help"
         if cue is None and _RE_EXPLICIT.search(text):
@@ -874,6 +946,13 @@ DUTY_FRAGMENT_WORDS = {"mandatory", "compulsory", "obligation", "obligations", "
 SUPPORT_NOUNS = {"funding", "support", "guidance", "assistance", "investment", "commitment",
                  "leadership", "resources", "cooperation", "help", "financing", "grants",
                  "contributions", "co-operation", "engagement", "input", "backing"}
+# "convene X", "bring together X": the participants of what is proposed.
+CONVENE_VERBS = {"convene", "gather", "assemble"}
+# "X are best / well / ideally placed to V".
+PLACED_ADVERBS = {"well", "best", "better", "ideally", "uniquely", "perfectly", "particularly"}
+# "the responsibility of X", "X's obligation to".
+HOLDER_NOUNS = {"responsibility", "responsibilities", "duty", "duties", "obligation",
+                "obligations", "onus", "burden", "task", "job"}
 # Imperatives that only a legislator or regulator can carry out ("Require ...", "Ban ...").
 LEGAL_IMPERATIVES = {"require", "mandate", "legislate", "enact", "ban", "prohibit", "outlaw",
                      "criminalise", "criminalize", "decriminalise", "decriminalize", "license",
@@ -899,6 +978,27 @@ def _object_then_to(verb) -> bool:
         nxt = c.right_edge.i + 1
         if nxt < len(doc) and doc[nxt].lower_ == "to" and doc[nxt].tag_ == "TO":
             return True
+    return False
+
+
+def _to_verb(verb) -> bool:
+    """A base-form verb with "to": "to recognise"."""
+    return verb.tag_ == "VB" and any(c.dep_ == "aux" and c.tag_ == "TO" for c in verb.children)
+
+
+def _infinitive_in(noun) -> bool:
+    """An infinitive hangs inside the noun's subtree ("partners who finance X to conduct")."""
+    return any(t.i != noun.i and _to_verb(t) for t in noun.subtree)
+
+
+def _colon_after(tok) -> bool:
+    """A colon follows the token within its sentence, before any verb ("Good practice for asset
+    owners, in order of priority: - ...", "What we ask of vendors selling into our market:")."""
+    for t in tok.doc[tok.i + 1:tok.sent.end]:
+        if t.text == ":":
+            return True
+        if t.pos_ in ("VERB", "AUX") and t.tag_ not in ("VBG", "VBN") and t.i > tok.i + 1:
+            return False
     return False
 
 

@@ -246,3 +246,47 @@ def test_implicit_addressees(engine, text, keys):
     res = engine.analyse(text)
     assert set(res.implicit_hits) == keys
     assert keys <= set(res.role_hits)          # an implicit addressee is given the role
+
+
+# Third round (docs/classifier.md): headers that name whom the bullets address, objects of a
+# request the parser hangs elsewhere, participants, "best placed to", "the responsibility of X".
+@pytest.mark.parametrize("text, keys", [
+    # "Good practice for X:" / "What we ask of X:" / "We recommend to X:" and the bullets
+    ("Good practice for asset owners, in order of priority:\n- Inventory first.\n"
+     "- Separate the OT network from the business network.", {"private_sector"}),
+    ("We recommend to conference organizers: publish a code of conduct, have a diverse "
+     "program committee, provide childcare.", {"technical_community"}),
+    ("Technical conferences should adopt codes of conduct and offer childcare.",
+     {"technical_community"}),
+    # ... but a header that names no group lends none to the bullets
+    ("Good practice in order of priority:\n- Inventory first.\n- Separate the OT network "
+     "from the business network.", set()),
+    # "we urge X who ... to V", "we would like X to V", "... and Y to V"
+    ("We urge development partners who finance e-government projects to conduct human "
+     "rights impact assessments before funding.", {"government", "intergovernmental"}),
+    ("We would like ministries to fund such programmes at scale.", {"government"}),
+    ("We encourage other employers to open such routes, and governments to recognise them "
+     "in public-sector recruitment.", {"private_sector", "government"}),
+    ("I would like to share our experience with other regulators.", set()),
+    # participants named in what is proposed
+    ("We propose that the Secretariat host an annual regional exercise, bringing together "
+     "national CIRTs, ministries and the main operators.",
+     {"intergovernmental", "government", "private_sector"}),      # national CIRTs: gov
+    ("We invite the IGF and the GSMA to convene operators, central banks and consumer groups.",
+     {"intergovernmental", "private_sector", "government", "civil_society"}),
+    ("Last year the ministry convened operators and banks to discuss fraud.", set()),
+    # "X are best / well placed to V" - not "X are placed under supervision"
+    ("Community organisations in informal settlements are best placed to explain to "
+     "residents how the new city camera network works.", {"civil_society"}),
+    ("Universities are well placed to run independent measurements of DDoS traffic.",
+     {"academia"}),
+    ("Operators were placed under special supervision after the outage.", set()),
+    # the holder of a duty: "the responsibility of X", "X's obligation"
+    ("It is the responsibility of vendors to patch the products they sell.",
+     {"private_sector"}),
+    ("Governments' obligation to protect citizens must be enforced online as well.",
+     {"government"}),
+    ("It is not the responsibility of users to patch the products they buy.", set()),
+])
+def test_role_headers_requests_and_participants(engine, text, keys):
+    assert set(engine.analyse(text).role_hits) == keys
