@@ -121,6 +121,13 @@ class Embedder:
             self._model = model
         return self._model
 
+    def load(self) -> None:
+        """Load the configured runtime now (benchmarks time encoding apart from loading)."""
+        if self.runtime == "onnx":
+            self.onnx_encoder()
+        else:
+            self.model
+
     def onnx_encoder(self) -> OnnxEncoder:
         """The ONNX runtime, exporting the packaged weights on first use."""
         if self._onnx is None:

@@ -154,17 +154,26 @@ class Predictor:
         return rules.analyse_many(list(texts))
 
     def warm(self, texts: Sequence[str], headings: Sequence[str | None] | None = None,
-             progress: bool = False) -> None:
+             progress: bool = False) -> dict[str, float]:
         """Parse and embed every new text of a large batch up front, so that the chunked
         predict() calls that follow (a progress bar per chunk) only read the caches: the
-        parser runs in parallel processes and the encoder gets full batches."""
+        parser runs in parallel processes and the encoder gets full batches. Returns the
+        seconds each took (run.json's classify_parse / classify_embed)."""
+        import time
+
         assert self.embedder is not None
+        seconds = {"parse": 0.0, "embed": 0.0}
+        start = time.perf_counter()
         if self.rule_cache is not None:
             self.rule_results(texts, progress)
+        seconds["parse"] = time.perf_counter() - start
+        start = time.perf_counter()
         if self.embedder.cache is not None:
             self.embedder.encode(list(texts), progress=progress)
             if headings is not None:
                 self.embedder.encode([h for h in headings if isinstance(h, str)])
+        seconds["embed"] = time.perf_counter() - start
+        return seconds
 
     def inputs(self, texts: Sequence[str], headings: Sequence[str | None] | None,
                progress: bool = False) -> tuple[Inputs, list[RuleResult]]:
