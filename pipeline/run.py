@@ -47,22 +47,21 @@ def _check_dirs(input_dir: Path, out_dir: Path) -> None:
 
 def classify_paragraphs(predictor: Any, paragraphs: list[Paragraph], progress: bool,
                         timings: dict[str, float] | None = None) -> list[Prediction]:
-    """Predictions for every paragraph (heading as context), in chunks, with a progress bar.
-    The parse and embedding seconds of the new texts go into `timings`."""
+    """Predictions for every paragraph (heading as context), with a progress bar. The parse
+    and embedding seconds go into `timings` as classify_parse / classify_embed."""
     from tqdm import tqdm
 
-    warm = predictor.warm([p.text for p in paragraphs], [p.heading for p in paragraphs],
-                          progress)
-    if timings is not None:
-        timings.update({f"classify_{k}": round(v, 3) for k, v in warm.items()})
+    inner: dict[str, float] = {}
     out: list[Prediction] = []
     with tqdm(total=len(paragraphs), desc="classify", unit="para", disable=not progress,
               leave=False, file=sys.stderr) as bar:
-        for start in range(0, len(paragraphs), CLASSIFY_CHUNK):
-            chunk = paragraphs[start:start + CLASSIFY_CHUNK]
-            out.extend(predictor.predict([p.text for p in chunk],
-                                         [p.heading for p in chunk]))
-            bar.update(len(chunk))
+        for preds in predictor.predict_batches([p.text for p in paragraphs],
+                                               [p.heading for p in paragraphs], progress,
+                                               CLASSIFY_CHUNK, inner):
+            out.extend(preds)
+            bar.update(len(preds))
+    if timings is not None:
+        timings.update({f"classify_{k}": v for k, v in inner.items()})
     return out
 
 

@@ -36,17 +36,15 @@ def classify_interim(interim_dir: Path | str, out_dir: Path | str, settings: Set
     texts = [str(t) for t in df["text"].tolist()]
     heads = ([h if isinstance(h, str) and h.strip() else None for h in df["heading"].tolist()]
              if "heading" in df.columns else None)
-    predictor.warm(texts, heads, progress)
     records = []
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=len(texts), desc="classify", unit="para")
-    for start in range(0, len(texts), CHUNK):
-        chunk_h = heads[start:start + CHUNK] if heads is not None else None
-        preds = predictor.predict(texts[start:start + CHUNK], chunk_h)
-        for pid, p in zip(df["paragraph_id"].iloc[start:start + CHUNK], preds):
+    ids = df["paragraph_id"].tolist()
+    for preds in predictor.predict_batches(texts, heads, progress, CHUNK):
+        for pid, p in zip(ids[len(records):len(records) + len(preds)], preds):
             scores = p.challenge_scores
             records.append({
                 "paragraph_id": str(pid),

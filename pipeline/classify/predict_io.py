@@ -84,7 +84,6 @@ def predict_file(input: Path, output: Path, settings: Settings, progress: bool =
     input, output = Path(input), Path(output)
     ids, texts, heads = read_input(input)
     predictor = Predictor.load(settings)
-    predictor.warm(texts, heads, progress)
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".tmp")
     bar = None
@@ -93,10 +92,12 @@ def predict_file(input: Path, output: Path, settings: Settings, progress: bool =
 
         bar = tqdm(total=len(texts), desc="predict", unit="para")
     with tmp.open("w", encoding="utf-8") as fh:
-        for start in range(0, len(texts), CHUNK):
-            preds = predictor.predict(texts[start:start + CHUNK], heads[start:start + CHUNK])
-            for rid, p in zip(ids[start:start + CHUNK], preds):
+        done = 0
+        for preds in predictor.predict_batches(texts, heads, progress and bar is not None,
+                                               CHUNK):
+            for rid, p in zip(ids[done:done + len(preds)], preds):
                 fh.write(json.dumps(p.to_contract(rid), ensure_ascii=False) + "\n")
+            done += len(preds)
             if bar:
                 bar.update(len(preds))
     if bar:

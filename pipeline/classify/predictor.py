@@ -13,7 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -153,30 +153,31 @@ class Predictor:
             return self.rule_cache.analyse_many(rules, list(texts))
         return rules.analyse_many(list(texts))
 
-    def warm(self, texts: Sequence[str], headings: Sequence[str | None] | None = None,
-             progress: bool = False) -> dict[str, float]:
-        """Parse and embed every new text of a large batch up front, so that the chunked
-        predict() calls that follow (a progress bar per chunk) only read the caches: the
-        parser runs in parallel processes and the encoder gets full batches. Returns the
-        seconds each took (run.json's classify_parse / classify_embed)."""
+    def predict_batches(self, texts: Sequence[str],
+                        headings: Sequence[str | None] | None = None, progress: bool = False,
+                        batch: int = 256, timings: dict[str, float] | None = None
+                        ) -> Iterator[list[Prediction]]:
+        """Predictions for a large batch, yielded `batch` at a time (for a progress bar).
+
+        Every text is parsed and embedded once, up front: cached results are read back, the
+        parser runs over the new ones in worker processes and the encoder gets full batches.
+        The seconds each took go into `timings` (run.json's classify_parse / classify_embed).
+        """
         import time
 
-        assert self.embedder is not None
-        seconds = {"parse": 0.0, "embed": 0.0}
-        start = time.perf_counter()
-        if self.rule_cache is not None:
-            self.rule_results(texts, progress)
-        seconds["parse"] = time.perf_counter() - start
-        start = time.perf_counter()
-        if self.embedder.cache is not None:
-            self.embedder.encode(list(texts), progress=progress)
-            if headings is not None:
-                self.embedder.encode([h for h in headings if isinstance(h, str)])
-        seconds["embed"] = time.perf_counter() - start
-        return seconds
+        started = time.perf_counter()
+        rule_res = self.rule_results(texts, progress)
+        parsed = time.perf_counter()
+        inp = self._embedded(texts, headings, rule_res, progress)
+        if timings is not None:
+            timings["parse"] = round(parsed - started, 3)
+            timings["embed"] = round(time.perf_counter() - parsed, 3)
+        for start in range(0, len(texts), batch):
+            idx = np.arange(start, min(start + batch, len(texts)))
+            yield self.predict_inputs(inp.subset(idx), rule_res[start:start + batch])
 
-    def inputs(self, texts: Sequence[str], headings: Sequence[str | None] | None,
-               progress: bool = False) -> tuple[Inputs, list[RuleResult]]:
+    def _embedded(self, texts: Sequence[str], headings: Sequence[str | None] | None,
+                  rule_res: Sequence[RuleResult], progress: bool) -> Inputs:
         assert self.embedder is not None
         text_emb = self.embedder.encode(list(texts), progress=progress)
         if headings is None:
@@ -184,10 +185,14 @@ class Predictor:
         else:
             hs = [h if isinstance(h, str) else "" for h in headings]
             head_emb = self.embedder.encode(hs)
-        rule_res = self.rule_results(texts, progress)
         feats = (np.array([r.features() for r in rule_res], dtype=np.float64)
                  if rule_res else np.zeros((0, N_RULE_FEATURES)))
-        return Inputs(text_emb, head_emb, feats), rule_res
+        return Inputs(text_emb, head_emb, feats)
+
+    def inputs(self, texts: Sequence[str], headings: Sequence[str | None] | None,
+               progress: bool = False) -> tuple[Inputs, list[RuleResult]]:
+        rule_res = self.rule_results(texts, progress)
+        return self._embedded(texts, headings, rule_res, progress), rule_res
 
     def predict(self, texts: Sequence[str], headings: Sequence[str | None] | None = None,
                 progress: bool = False) -> list[Prediction]:
