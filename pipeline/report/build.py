@@ -183,7 +183,10 @@ def build_report(
 
     step("writing review.xlsx")
     t = time.perf_counter()
-    review_path, message = choose_review_path(out_dir, now=now)
+    # a review.xlsx byte-identical to the one the previous run wrote holds no reviewer input:
+    # it is replaced without reading it back (reading took as long as writing it)
+    review_path, message = choose_review_path(
+        out_dir, now=now, as_written=recorded_sha256(out_dir, "review.xlsx"))
     write_review_sheet(review_path, grouping, inp.paragraphs,
                        meta={"generated_at": now.isoformat(timespec="seconds"),
                              "input_dir": meta["input_dir"] or "",
@@ -205,7 +208,8 @@ def build_report(
         "quotes_dropped_by_reason": dict(sorted(quotes.dropped.items())),
         "confirmed_paragraphs": sum(1 for cp in inp.paragraphs if cp.confirmed is not None),
     }
-    hashes = {paths["docx"].name: _sha256(paths["docx"])}
+    hashes = {paths["docx"].name: _sha256(paths["docx"]),
+              review_path.name: _sha256(review_path)}
     if docx_kept_hash:  # the kept, edited report.docx stays "edited" for the next run too
         hashes["report.docx"] = docx_kept_hash
     return ReportResult(grouping=grouping, quotes=quotes, paths=paths,
@@ -219,19 +223,27 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def recorded_sha256(out_dir: Path, name: str) -> str | None:
+    """The sha256 the previous run recorded in run.json for its output `name`, if any."""
+    run_json = out_dir / "run.json"
+    if not run_json.exists():
+        return None
+    try:
+        recorded = json.loads(run_json.read_text(encoding="utf-8")).get("output_sha256", {})
+    except (OSError, ValueError, AttributeError):
+        return None
+    value = recorded.get(name) if isinstance(recorded, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def choose_docx_path(out_dir: Path, now: datetime) -> tuple[Path, str | None, str | None]:
     """report.docx, unless the one there was edited since the run that wrote it (its sha256 no
     longer matches run.json): then that edited draft is kept and the new one goes beside it.
     Returns (path, message, the recorded hash of the kept draft)."""
     target = out_dir / "report.docx"
-    run_json = out_dir / "run.json"
-    if not target.exists() or not run_json.exists():
+    if not target.exists():
         return target, None, None
-    try:
-        recorded = json.loads(run_json.read_text(encoding="utf-8")).get("output_sha256", {})
-    except (OSError, ValueError):
-        return target, None, None
-    expected = recorded.get(target.name) if isinstance(recorded, dict) else None
+    expected = recorded_sha256(out_dir, target.name)
     if not expected or expected == _sha256(target):
         return target, None, None
     alt = target.with_name(f"report-{now.strftime('%Y%m%d-%H%M%S')}.docx")

@@ -475,10 +475,17 @@ def sheet_has_reviewer_input(path: Path) -> bool:
     return any(row_has_input(r) for r in sheet.groups + sheet.paragraphs)
 
 
-def choose_review_path(out_dir: Path, now: datetime | None = None) -> tuple[Path, str | None]:
-    """Where to write this run's review sheet, and a message when it is not review.xlsx."""
+def choose_review_path(out_dir: Path, now: datetime | None = None,
+                       as_written: str | None = None) -> tuple[Path, str | None]:
+    """Where to write this run's review sheet, and a message when it is not review.xlsx.
+    `as_written`: the sha256 the previous run recorded for review.xlsx; a sheet that still has
+    it is exactly what the program wrote, so it is replaced without being read."""
     target = Path(out_dir) / "review.xlsx"
-    if not target.exists() or not sheet_has_reviewer_input(target):
+    if not target.exists():
+        return target, None
+    if as_written and hashlib.sha256(target.read_bytes()).hexdigest() == as_written:
+        return target, None
+    if not sheet_has_reviewer_input(target):
         return target, None
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
     alt = target.with_name(f"review-{stamp}.xlsx")

@@ -100,3 +100,32 @@ def test_neutralise_round_trip(text):
 def test_numbers_stay_numbers():
     assert neutralise(3) == 3 and neutralise(0.5) == 0.5 and neutralise(None) is None
     assert neutralise("-3") == "'-3"
+
+
+def test_a_rerun_replaces_its_own_untouched_sheet_and_keeps_a_reviewed_one(
+        tmp_path, make_input, finder, encode_tfidf, settings_for):
+    from openpyxl import load_workbook as load
+
+    from pipeline.report.build import write_run_json
+    from pipeline.review.sheet import REVIEWER_LABEL, README_SHEET, choose_review_path
+
+    _, result, path = _sheet(tmp_path, make_input, finder, encode_tfidf, settings_for)
+    assert result.output_sha256["review.xlsx"]
+    write_run_json(tmp_path / "run.json", {"output_sha256": result.output_sha256})
+    # untouched: the recorded hash matches, so the sheet is replaced without being read
+    again = build_report(make_input(), encode_tfidf, settings_for(), tmp_path,
+                         find_sentences=finder)
+    assert again.paths["review"] == path and not again.notes
+    # a reviewer types a name and saves: the hash no longer matches, the sheet is read, kept
+    write_run_json(tmp_path / "run.json", {"output_sha256": again.output_sha256})
+    wb = load(path)
+    ws = wb[README_SHEET]
+    assert ws["A4"].value == REVIEWER_LABEL
+    ws["B4"] = "A. Reviewer"
+    wb.save(path)
+    kept, message = choose_review_path(tmp_path, as_written=again.output_sha256["review.xlsx"])
+    assert kept != path and message and "kept" in message
+    third = build_report(make_input(), encode_tfidf, settings_for(), tmp_path,
+                         find_sentences=finder)
+    assert third.paths["review"] != path
+    assert read_review_sheet(path).reviewer == "A. Reviewer"
