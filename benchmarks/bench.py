@@ -85,9 +85,10 @@ def _params_file(work: Path, cache_dir: Path) -> Path:
     return path
 
 
-def run_cenb(corpus: Path, out: Path, params: Path) -> dict:
-    """One `cenb run` as a user runs it; returns wall time, peak memory and run.json."""
-    if out.exists():
+def run_cenb(corpus: Path, out: Path, params: Path, fresh_out: bool = True) -> dict:
+    """One `cenb run` as a user runs it; returns wall time, peak memory and run.json. A re-run
+    (fresh_out=False) writes into the previous run's folder, as a user's re-run does."""
+    if fresh_out and out.exists():
         shutil.rmtree(out)
     start = time.perf_counter()
     proc = subprocess.Popen([str(CENB), "run", str(corpus), "--out", str(out), "--params",
@@ -207,7 +208,7 @@ def bench_size(n: int, work_root: Path, reference: bool, profile_out: Path) -> d
         stages["extract"]["pdf_pages"] = pdf_pages
 
     extra = generate(corpus, n + 1)[-1]  # one new file into the processed corpus
-    incremental = run_cenb(corpus, work / "out", params)
+    incremental = run_cenb(corpus, work / "out", params, fresh_out=False)
     extra.unlink()
 
     result = {
