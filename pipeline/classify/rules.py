@@ -39,7 +39,7 @@ STRONG_RECOMMEND = {"recommend", "propose", "suggest", "urge", "advocate", "call
 OBJECT_CONTROL = {"urge", "encourage", "invite", "call", "ask", "request", "require", "enable",
                   "help", "allow", "empower", "oblige", "force", "compel", "push", "incentivise",
                   "incentivize", "mandate", "press", "challenge", "task", "assist",
-                  "persuade", "motivate"}
+                  "persuade", "motivate", "fund", "commission", "finance"}
 DUTY_NOUNS = {"duty", "responsibility", "obligation", "role", "mandate", "task", "onus",
               "part", "job", "burden"}
 IMPORTANCE_ADJ = {"good", "best", "important", "essential", "crucial", "necessary", "vital",
@@ -257,7 +257,18 @@ class ActorLexicon:
 
     def _match(self, words: Sequence[str]) -> tuple[tuple[str, ...], int]:
         """(keys, start index of the match) of the longest lexicon phrase in the words."""
-        words = [w.lower() for w in words if w.strip()]
+        words = [w.lower().replace("\u2019", "'") for w in words if w.strip()]
+        keys, start = self._longest(words)
+        if not keys and any(w in ("'s", "'") for w in words):
+            # "women's organisations", split by the parser; kept apart where the possessive is
+            # the actor itself ("the technical community's contribution")
+            joined, origin = _join_clitics(words)
+            keys, start = self._longest(joined)
+            if keys:
+                start = origin[start]
+        return keys, start
+
+    def _longest(self, words: list[str]) -> tuple[tuple[str, ...], int]:
         n = len(words)
         # longest match anywhere in the phrase, preferring those that end at the head (last word)
         for size in range(min(self.max_words, n), 0, -1):
@@ -360,6 +371,9 @@ GENERIC_HEADS = {"manager", "managers", "staff", "member", "members", "official"
                  "teams", "part", "all", "each", "some", "many", "most", "none", "one",
                  "body", "bodies", "association", "associations", "network", "networks"}
 ANAPHORS = {"it", "they", "them"}
+ROLE_LIST_NOUNS = {"role", "roles", "responsibility", "responsibilities", "division", "duty",
+                   "duties", "task", "tasks"}
+DISTRIBUTIVE_SUBJECTS = {"each", "both", "all", "everyone", "everybody"}
 DASHES = {"–", "—", "-", "(", ":"}
 # Heads whose own lexicon entry yields to a group named by their modifiers.
 AMBIGUOUS_HEADS = {"associations", "association", "community", "communities", "networks",
@@ -374,10 +388,30 @@ INTERNATIONAL_WORDS = {"international", "multilateral", "intergovernmental", "un
                        "supranational"}
 
 
+def _join_clitics(words: list[str]) -> tuple[list[str], list[int]]:
+    """The parser splits "women's" and "operators'" into two tokens; the lexicon writes them
+    as one word ("women's organisations", "network operators' groups"). Returns the joined
+    words and, for each, the index of its first word in the input."""
+    out: list[str] = []
+    origin: list[int] = []
+    for i, w in enumerate(words):
+        if out and w in ("'s", "'"):
+            out[-1] += w
+        else:
+            out.append(w)
+            origin.append(i)
+    return out, origin
+
+
 def _np_words(tok) -> list[str]:
     """The modifiers left of a noun (compound, amod, nmod, poss) and the noun itself."""
     left = [c for c in tok.lefts if c.dep_ in ("compound", "amod", "nmod", "npadvmod", "poss")]
     words: list[str] = []
+    head = tok.head
+    if tok.dep_ == "dobj" and head.i == tok.i - 1 and head.dep_ == "conj" and \
+            head.head.pos_ in ("NOUN", "PROPN"):
+        # tagger error: "content delivery and cloud/VB providers" - the "verb" is a modifier
+        words.append(head.text)
     for c in left:
         words.extend(t.text for t in c.subtree if not t.is_punct)
     words.append(tok.text)
@@ -393,6 +427,12 @@ def _conjuncts(tok) -> list:
     while todo:
         t = todo.pop()
         for c in list(t.conjuncts) + [c for c in t.children if c.dep_ in ("conj", "appos")]:
+            if c.i not in seen and c.pos_ == "VERB" and c.dep_ == "conj" and \
+                    t.pos_ in ("NOUN", "PROPN"):
+                # a noun conjoined with a "verb" is a tagger error ("delivery and cloud
+                # providers"): the noun it governs is the conjunct
+                c = next((o for o in c.children if o.dep_ == "dobj" and o.i == c.i + 1
+                          and o.pos_ in ("NOUN", "PROPN")), c)
             if c.i not in seen and c.pos_ in ("NOUN", "PROPN", "PRON"):
                 seen.add(c.i)
                 out.append(c)
@@ -459,8 +499,17 @@ class RuleEngine:
                 carried = set(header)
             if self._header:
                 header = set(self._header)
+            if not romance:
+                listed = self._role_list(sent)
+                if listed:
+                    cue = cue or "role-list"
+                    actors = set(actors) | listed
             if cue and romance:
                 actors = set(actors) | self._romance_addressees(s_text)
+            elif cue:
+                actors = set(actors) | self._with_participants(sent)
+                if cue == "recommend:call":
+                    actors = set(actors) | self._second_call_on(sent)
             if cue:
                 for key in sent_mentions:
                     res.option_mentions[key] = res.option_mentions.get(key, 0) + 1
@@ -481,6 +530,61 @@ class RuleEngine:
                                                   addressees=tuple(sorted(
                                                       actors, key=STAKEHOLDER_KEYS.index))))
         return res
+
+    def _role_list(self, sent) -> set[str]:
+        """A division of labour after a colon that announces roles ("works best when roles are
+        clear: governments set the legal framework, companies secure their networks, ..."):
+        the subjects of the present-tense clauses after the colon."""
+        colon = next((t for t in sent if t.text == ":"), None)
+        if colon is None or not any(t.lemma_.lower() in ROLE_LIST_NOUNS
+                                    for t in sent[:colon.i - sent.start]):
+            return set()
+        keys: set[str] = set()
+        for tok in sent[colon.i - sent.start + 1:]:
+            if tok.dep_ == "nsubj" and tok.head.i > colon.i and \
+                    (tok.head.tag_ in ("VBP", "VBZ", "VB", "MD")
+                     or tok.head.tag_ == "VBD" and tok.head.lower_ == tok.head.lemma_) and \
+                    not _negated(tok.head):
+                # "set", "put" tagged as past tense are the present in a list like this
+                keys.update(self._keys(tok))
+        return keys
+
+    def _second_call_on(self, sent) -> set[str]:
+        """The second addressee of "we call on X to V and on Y to W", which the parser hangs
+        on the first infinitive."""
+        keys: set[str] = set()
+        for tok in sent:
+            if tok.lower_ == "on" and tok.dep_ == "conj" and tok.i > sent.start and \
+                    tok.nbor(-1).lower_ == "and":
+                doc = tok.doc
+                for obj in _has_child(tok, ("pobj",)):
+                    nxt = obj.right_edge.i + 1
+                    if nxt < len(doc) and doc[nxt].tag_ == "TO":     # "on Y to W"
+                        for cc in _conjuncts(obj):
+                            keys.update(self._keys(cc))
+        return keys
+
+    def _with_participants(self, sent) -> set[str]:
+        """Actors given a part in a proposal by an absolute "with X doing Y" clause ("could
+        fund scholarships, with women's networks selecting the scholars", "host the
+        exchange, with a sector CSIRT acting as the hub")."""
+        keys: set[str] = set()
+        for tok in sent:
+            if tok.lower_ != "with" or tok.dep_ != "prep" or tok.i == sent.start or \
+                    tok.nbor(-1).text not in (",", ";", "–", "—"):
+                # set off by a comma: "work with companies operating in X" is no such clause
+                continue
+            subjects = []
+            for c in tok.children:
+                if c.dep_ == "pcomp" and c.tag_ == "VBG":
+                    subjects += _has_child(c, ("nsubj",))
+                elif c.dep_ == "pobj" and any(a.dep_ == "acl" and a.tag_ == "VBG" and
+                                              a.i > c.i for a in c.children):
+                    subjects.append(c)
+            for subj in subjects:
+                for cc in _conjuncts(subj):
+                    keys.update(self._keys(cc))
+        return keys
 
     def _romance_addressees(self, text: str) -> set[str]:
         """Spanish/French: the groups named where the addressee stands - after "recomendamos
@@ -516,6 +620,11 @@ class RuleEngine:
                 not _has_child(verb, ("expl",)):
             # "Cloud providers hold data ... and should commit publicly ..."
             subj = _has_child(verb.head, ("nsubj",)) if not _passive(verb) else []
+        elif len(subj) == 1 and subj[0].lower_ in DISTRIBUTIVE_SUBJECTS and \
+                verb.dep_ == "conj" and verb.head.pos_ in ("VERB", "AUX"):
+            # "States, companies and users all share the task, and each must do its part":
+            # "each" stands for the subjects of the clause it is coordinated with
+            subj = _has_child(verb.head, ("nsubj",)) or subj
         keys: set[str] = set()
         for s in subj:
             for c in _conjuncts(s):
@@ -595,7 +704,7 @@ class RuleEngine:
                     cue = cue or "commitment:will"
                 elif subj_keys and not _passive(verb) and verb.lemma_ != "be" and (
                         modal in ("could", "might")
-                        or (modal in ("can", "would", "will") and verb.lemma_ in HELPING_VERBS
+                        or (modal in ("can", "would", "will") and _helping(verb)
                             and subj_keys != {"users"})):
                     if any(n.dep_ == "neg" for n in verb.children):
                         continue
@@ -1133,6 +1242,20 @@ HELPING_VERBS = {"help", "contribute", "play", "support", "lead", "assist", "pro
                  "host", "run", "coordinate", "monitor", "act", "test", "fill", "bring",
                  "convene", "organise", "organize", "support", "push", "lobby", "review",
                  "check", "track", "report", "inform", "educate", "teach", "fix", "close"}
+
+
+def _helping(verb) -> bool:
+    """A verb that offers a part: "can help / lead / host ...", "can serve as a neutral
+    partner", "can keep the dialogue going" (not "banks can serve millions of customers")."""
+    if verb.lemma_ in HELPING_VERBS:
+        return True
+    if verb.lemma_ == "serve":
+        return any(c.dep_ == "prep" and c.lower_ == "as" for c in verb.children)
+    if verb.lemma_ == "keep":
+        return any(c.dep_ in ("xcomp", "ccomp") for c in verb.children)
+    return False
+
+
 # Heads of reported clauses whose modal is not the writer's proposal ("asked which ... should").
 REPORTING_BAD = {"ask", "wonder", "know", "explain", "understand", "doubt", "question",
                  "decide", "determine", "say", "tell", "show", "find", "learn", "see", "hear",
