@@ -24,8 +24,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
-from pipeline.jsonl import read_jsonl_objects
 from pipeline.errors import LabelDataError
+from pipeline.jsonl import read_jsonl_objects
 from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
 
 SOURCES = ("seed", "review", "confirmed")

@@ -13,10 +13,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-from pipeline.jsonl import read_jsonl_objects
 from pipeline.classify.predictor import Predictor
 from pipeline.config import Settings
 from pipeline.errors import InputFormatError
+from pipeline.jsonl import read_jsonl_objects
 from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
 
 CHUNK = 512

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -163,8 +164,6 @@ class Predictor:
         parser runs over the new ones in worker processes and the encoder gets full batches.
         The seconds each took go into `timings` (run.json's classify_parse / classify_embed).
         """
-        import time
-
         started = time.perf_counter()
         rule_res = self.rule_results(texts, progress)
         parsed = time.perf_counter()
@@ -189,17 +188,12 @@ class Predictor:
                  if rule_res else np.zeros((0, N_RULE_FEATURES)))
         return Inputs(text_emb, head_emb, feats)
 
-    def inputs(self, texts: Sequence[str], headings: Sequence[str | None] | None,
-               progress: bool = False) -> tuple[Inputs, list[RuleResult]]:
-        rule_res = self.rule_results(texts, progress)
-        return self._embedded(texts, headings, rule_res, progress), rule_res
-
     def predict(self, texts: Sequence[str], headings: Sequence[str | None] | None = None,
                 progress: bool = False) -> list[Prediction]:
         if not texts:
             return []
-        inp, rule_res = self.inputs(texts, headings, progress)
-        return self.predict_inputs(inp, rule_res)
+        return [p for batch in self.predict_batches(texts, headings, progress, len(texts))
+                for p in batch]
 
     def predict_inputs(self, inp: Inputs, rule_res: Sequence[RuleResult]) -> list[Prediction]:
         F = challenge_features(inp, self.cfg)

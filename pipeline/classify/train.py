@@ -28,7 +28,6 @@ from typing import Any, Callable
 import numpy as np
 
 from pipeline import PROJECT_ROOT
-from pipeline.jsonl import read_jsonl_objects
 from pipeline.classify.embeddings import Embedder
 from pipeline.classify.labels import LabelSet, LabelledRow, load_labels
 from pipeline.classify.metrics import binary_report, per_label_report, top1_accuracy
@@ -39,6 +38,7 @@ from pipeline.classify.rules import RuleEngine, RuleResult
 from pipeline.classify.taxonomy import Taxonomy, load_taxonomy
 from pipeline.config import ClassifySettings, Settings
 from pipeline.errors import InputFormatError, LabelDataError
+from pipeline.jsonl import read_jsonl_objects
 from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
 
 METRICS_FILE = "metrics.json"

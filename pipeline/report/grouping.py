@@ -2,10 +2,11 @@
 
 Candidates: the option sentences (policy_option.find_option_sentences) of every paragraph
 labelled as a policy option, once for each challenge area the paragraph is labelled with.
-Within one area, the distinct sentences are clustered (identical copies follow their text) by the cosine similarity of their embeddings with
-average linkage: two clusters merge while the mean similarity between their members is at least
-`report.group_threshold`. Average linkage avoids the chaining of single linkage (A~B, B~C, A≁C
-ending up in one group) while tolerating the loose paraphrase that complete linkage splits.
+Within one area, the distinct sentences are clustered (identical copies follow their text) by
+the cosine similarity of their embeddings with average linkage: two clusters merge while the
+mean similarity between their members is at least `report.group_threshold`. Average linkage
+avoids the chaining of single linkage (A~B, B~C, A≁C ending up in one group) while tolerating
+the loose paraphrase that complete linkage splits.
 
 Determinism: candidates are sorted by (file, paragraph, offset) before clustering, similarities
 are rounded to 1e-6 (so float noise of a re-encode cannot flip a merge), and ties inside scipy's

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.jsonl import read_jsonl_objects
 from pipeline.errors import LabelDataError
+from pipeline.jsonl import read_jsonl_objects
 from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
 
 DECISIONS: tuple[str, ...] = ("accept", "reject", "relabel", "merge")

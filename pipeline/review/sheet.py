@@ -247,7 +247,7 @@ class SheetWriteResult:
     prefilled: int
 
 
-def _write_row(ws, styles: "_CellStyles", cols: dict[str, int], r: int, values: dict,
+def _write_row(ws: Any, styles: _CellStyles, cols: dict[str, int], r: int, values: dict,
                pre: dict, wrapped: tuple[str, ...]) -> int:
     """One row: the values, a reviewer's earlier decisions pre-filled (and kept as JSON in
     `prefill`), review columns shaded. Returns 1 when something was pre-filled."""
