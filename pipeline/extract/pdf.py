@@ -18,6 +18,7 @@ from pipeline.errors import ExtractionError
 from pipeline.extract import clean
 from pipeline.extract.layout import Fragment, page_lines, table_fragment
 from pipeline.extract.model import Block, RawDocument
+from pipeline.extract.pdf_objects import load_objects
 from pipeline.extract.paragraphs import (
     Line,
     Para,
@@ -166,6 +167,7 @@ def _inside(word: dict, bbox: tuple[float, float, float, float]) -> bool:
 def _page_words(page) -> tuple[list[dict], float, float, float, list[Fragment]]:
     """Cleaned words of a page in its text frame, that frame's horizontal extent and height,
     and its ruled tables as layout fragments (upright pages only)."""
+    load_objects(page)
     page = _dedupe_chars(page)
     orientation = _orientation(page.chars)
     # y_tolerance 1: a raised footnote marker between two tightly set lines must not chain the
