@@ -206,19 +206,22 @@ class Predictor:
             label_scores, p_sub, self.cfg, self.abstain_threshold, options)[:, None]
         st_scores = self.stakeholder.scores(inp.text, inp.rule_features)
         st_chosen = self.stakeholder.decide(st_scores)
+        # clipped and turned into Python floats once per batch (per value, np.clip cost more
+        # than the model itself on a re-run)
+        joint_rows = np.clip(joint, 0, 1).tolist()
+        st_rows = np.clip(st_scores, 0, 1).tolist()
+        p_sub_list = p_sub.tolist()
         out: list[Prediction] = []
         for i, rr in enumerate(rule_res):
-            is_option = rr.is_policy_option and p_sub[i] >= self.option_min_substantive
+            is_option = rr.is_policy_option and p_sub_list[i] >= self.option_min_substantive
             out.append(Prediction(
                 challenges=chosen[i],
-                challenge_scores={k: float(np.clip(joint[i, j], 0, 1))
-                                  for j, k in enumerate(CHALLENGE_KEYS)},
+                challenge_scores=dict(zip(CHALLENGE_KEYS, joint_rows[i])),
                 stakeholders=st_chosen[i],
-                stakeholder_scores={k: float(np.clip(st_scores[i, j], 0, 1))
-                                    for j, k in enumerate(STAKEHOLDER_KEYS)},
+                stakeholder_scores=dict(zip(STAKEHOLDER_KEYS, st_rows[i])),
                 is_policy_option=bool(is_option),
                 extra={
-                    "p_substantive": float(p_sub[i]),
+                    "p_substantive": p_sub_list[i],
                     "option_sentences": [
                         {"sentence": o.sentence, "start": o.start, "end": o.end, "cue": o.cue,
                          "addressees": list(o.addressees)} for o in rr.options

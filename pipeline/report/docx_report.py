@@ -204,6 +204,7 @@ def write_docx(path: Path, inp: ReportInput, grouping: GroupingResult, title: st
     # on every add_paragraph(style=...), which dominated writing at thousands of items.
     list_number = doc.styles["List Number"].style_id
     list_bullet_2 = doc.styles["List Bullet 2"].style_id
+    list_bullet = doc.styles["List Bullet"].style_id
 
     def styled_paragraph(style_id: str) -> Any:
         paragraph = doc.add_paragraph()
@@ -247,7 +248,7 @@ def write_docx(path: Path, inp: ReportInput, grouping: GroupingResult, title: st
         who = d.contributor
         if d.organisation and d.organisation != d.contributor:
             who += f" / {d.organisation}"
-        doc.add_paragraph(_clean(f"{who} ({name})"), style="List Bullet")
+        styled_paragraph(list_bullet).add_run(_clean(f"{who} ({name})"))
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")

@@ -9,6 +9,7 @@ Characters that cannot be stored in XLSX (C0 control characters) are replaced by
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -37,11 +38,17 @@ def restore_text(value: Any) -> str | None:
     return text
 
 
-def set_cell(ws: Any, row: int, column: int, value: Any) -> Any:
-    """Write a value so it is never a formula: text cells typed as strings."""
-    cell = ws.cell(row=row, column=column)
+def write_cell(ws: Any, row: int, column: int, value: Any, fmt: Any = None) -> None:
+    """Write a value into an xlsxwriter sheet (0-based row and column) so it is never a
+    formula: text goes through write_string, which stores it as a string whatever it looks
+    like. A blank value writes nothing unless it carries a format of its own."""
     safe = neutralise(value)
-    cell.value = safe
-    if isinstance(safe, str):
-        cell.data_type = "s"
-    return cell
+    if safe is None or safe == "":
+        if fmt is not None:
+            ws.write_blank(row, column, None, fmt)
+    elif isinstance(safe, bool):
+        ws.write_boolean(row, column, safe, fmt)
+    elif isinstance(safe, (int, float)) and math.isfinite(safe):
+        ws.write_number(row, column, safe, fmt)
+    else:
+        ws.write_string(row, column, str(safe), fmt)

@@ -78,8 +78,11 @@ def test_dropdowns_readme_hidden_helpers(tmp_path, make_input, finder, encode_tf
         ranges = " ".join(str(dv.sqref) for dv in dvs)
         letter = lambda c: chr(ord("A") + header.index(c))  # noqa: E731
         assert letter("decision") in ranges and letter("relabel_to") in ranges
-        hidden = [k for k, d in ws.column_dimensions.items() if d.hidden]
-        assert letter("check") in hidden and letter("prefill") in hidden
+        # a <col> element may span several columns (min..max)
+        hidden = {n for d in ws.column_dimensions.values() if d.hidden
+                  for n in range(d.min, d.max + 1)}
+        assert {header.index("check") + 1, header.index("prefill") + 1} <= hidden
+        assert header.index("text" if name == "Paragraphs" else "group_id") + 1 not in hidden
     keys = [wb["Lists"].cell(row=r, column=1).value for r in range(2, 18)]
     from pipeline.taxonomy_keys import CHALLENGE_KEYS
 
@@ -129,3 +132,24 @@ def test_a_rerun_replaces_its_own_untouched_sheet_and_keeps_a_reviewed_one(
                          find_sentences=finder)
     assert third.paths["review"] != path
     assert read_review_sheet(path).reviewer == "A. Reviewer"
+
+
+def test_review_columns_shaded_text_wrapped_header_frozen(tmp_path, make_input, finder,
+                                                          encode_tfidf, settings_for):
+    _, _, path = _sheet(tmp_path, make_input, finder, encode_tfidf, settings_for)
+    wb = load_workbook(path)
+    ws = wb["Paragraphs"]
+    header = [c.value for c in ws[1]]
+
+    def column(name):   # the <col> element covering this column
+        n = header.index(name) + 1
+        return next(d for d in ws.column_dimensions.values() if d.min <= n <= d.max)
+
+    assert column("decision").fill.fgColor.rgb.endswith("FFF4CC")
+    assert column("comment").fill.fgColor.rgb.endswith("FFF4CC")
+    assert column("text").alignment.wrap_text and column("text").fill.fill_type is None
+    assert column("text").width >= 60
+    assert ws.freeze_panes == "B2"
+    assert ws["A1"].font.bold and ws["A1"].fill.fgColor.rgb.endswith("1F3A5F")
+    assert ws.auto_filter.ref.startswith("A1:")
+    assert wb["README"]["B4"].fill.fgColor.rgb.endswith("FFE082")   # the reviewer-name cell
