@@ -14,6 +14,7 @@ lxml layers here.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Sequence
@@ -46,9 +47,13 @@ _FOOTNOTES_XML = (
 )
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f]")
+
+
 def _clean(text: str) -> str:
-    """Text as Word can store it: XML-illegal control characters removed."""
-    return "".join(ch for ch in text if ch in "\t\n" or ord(ch) >= 0x20)
+    """Text as Word can store it: XML-illegal control characters (all but tab and newline)
+    removed."""
+    return _CONTROL.sub("", text)
 
 
 class Footnotes:

@@ -1,0 +1,23 @@
+"""spaCy loads without pulling in torch, and torch still imports afterwards."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_spacy_loads_without_torch_and_torch_still_imports():
+    code = (
+        "import sys\n"
+        "from pipeline.nlp import load_nlp, load_sentencizer\n"
+        "doc = load_nlp()('Governments should require vendors to patch. Users should update.')\n"
+        "assert [s.text for s in doc.sents][1] == 'Users should update.'\n"
+        "assert doc[2].lemma_ == 'require' and doc[2].dep_ == 'ROOT'\n"
+        "assert len(list(load_sentencizer()('Uno. Dos.').sents)) == 2\n"
+        "assert 'torch' not in sys.modules, 'spaCy imported torch'\n"
+        "import torch\n"
+        "assert torch.zeros(2).sum().item() == 0\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
