@@ -5,6 +5,7 @@ Sheets
 - Groups: one row per candidate policy-option group.
 - Paragraphs: one row per extracted paragraph, with its labels, scores and text.
 - Lists (hidden): the values of the dropdowns. _meta (hidden): format version, run facts.
+- Members (hidden, only when needed): the paragraph ids of a group too large for one cell.
 
 Every cell that holds contributor text goes through cells.set_cell (formula characters
 neutralised, typed as text); no formula is ever written. Hidden columns hold, per row, a check
@@ -42,6 +43,11 @@ PARAGRAPHS_SHEET = "Paragraphs"
 README_SHEET = "README"
 LISTS_SHEET = "Lists"
 META_SHEET = "_meta"
+MEMBERS_SHEET = "Members"
+# Excel's (and xlsxwriter's) limit on the characters of one cell. A group's paragraph_ids longer
+# than this (about 1,500 paragraphs) are listed in the hidden Members sheet instead.
+CELL_LIMIT = 32767
+MEMBERS_NOTE = f"listed in the hidden sheet {MEMBERS_SHEET}"
 
 REVIEW_COLUMNS = ("decision", "relabel_to", "merge_into", "comment")
 
@@ -136,7 +142,8 @@ def _validations(ws: Any, cols: dict[str, int], last_row: int) -> None:
     last = max(last_row, 2) - 1
     ws.data_validation(1, cols["decision"], last, cols["decision"], {
         "validate": "list", "source": list(DECISIONS), "ignore_blank": True,
-        "error_title": "Unknown decision", "error_message": "Choose accept, reject, relabel or merge."})
+        "error_title": "Unknown decision",
+        "error_message": "Choose accept, reject, relabel or merge."})
     ws.data_validation(1, cols["relabel_to"], last, cols["relabel_to"], {
         "validate": "list", "source": f"={LISTS_SHEET}!$A$2:$A${len(CHALLENGE_KEYS) + 1}",
         "ignore_blank": True, "error_title": "Unknown challenge key",
@@ -181,7 +188,8 @@ README_LINES: tuple[str, ...] = (
     "challenges / stakeholders: the labels in use (a reviewer's earlier decision where there is "
     "one, else the model's). challenge_scores: the model's three highest scores. confidence "
     "(groups): mean model score of the members x how similar the members are to each other. "
-    "confirmed: an earlier reviewer decision.",
+    "confirmed: an earlier reviewer decision. paragraph_ids (groups): the member paragraphs; a "
+    "group too large for one cell lists them in the hidden sheet Members (leave it as it is).",
     "Text starting with = + - @ is shown with a leading apostrophe so that no spreadsheet "
     "program runs it as a formula.",
 )
@@ -243,15 +251,20 @@ def write_review_sheet(path: Path, grouping: GroupingResult,
 
     ws = wb.add_worksheet(GROUPS_SHEET)
     cols = _header(wb, ws, GROUP_COLUMNS, ("representative_wording", "contributors"))
+    overflow: list[OptionGroup] = []
     for r, g in enumerate(grouping.groups, start=1):
         area = AREA_BY_KEY[g.challenge]
+        ids = ", ".join(g.paragraph_ids)
+        if len(ids) > CELL_LIMIT:
+            overflow.append(g)
+            ids = f"{len(g.paragraph_ids)} paragraphs, {MEMBERS_NOTE}"
         values: dict[str, Any] = {
             "group_id": g.group_id, "challenge": g.challenge, "area": area.heading,
             "support": g.support, "contributors": "; ".join(g.contributors),
             "stakeholder_groups": ", ".join(g.stakeholder_groups),
             "roles_addressed": _keys_text(g.roles), "confidence": round(g.confidence, 3),
             "representative_wording": g.representative.quote.text,
-            "paragraph_ids": ", ".join(g.paragraph_ids),
+            "paragraph_ids": ids,
             "confirmed": f"{g.confirmed_count}/{len(g.paragraph_ids)}" if g.confirmed_count else "",
             "check": row_check("group", g.group_id, group_check_text(g)),
         }
@@ -287,6 +300,18 @@ def write_review_sheet(path: Path, grouping: GroupingResult,
     for i, d in enumerate(DECISIONS, start=1):
         write_cell(lists, i, 1, d)
     lists.hide()
+
+    if overflow:
+        members = wb.add_worksheet(MEMBERS_SHEET)
+        write_cell(members, 0, 0, "group_id")
+        write_cell(members, 0, 1, "paragraph_id")
+        r = 1
+        for g in overflow:
+            for pid in g.paragraph_ids:
+                write_cell(members, r, 0, g.group_id)
+                write_cell(members, r, 1, pid)
+                r += 1
+        members.hide()
 
     m = wb.add_worksheet(META_SHEET)
     for i, (k, v) in enumerate(sorted(meta.items())):
@@ -366,6 +391,19 @@ def _read_rows(ws: Any, sheet: str, required: Sequence[str]) -> list[SheetRow]:
     return out
 
 
+def _restore_members(groups: list[SheetRow], ws: Any) -> None:
+    """Put back the paragraph_ids of groups too large for one cell (the row's check hash
+    still covers them, so an edit in the Members sheet is caught like one in the row)."""
+    members: dict[str, list[str]] = {}
+    for gid, pid in ws.iter_rows(min_row=2, min_col=1, max_col=2, values_only=True):
+        if gid is not None and pid is not None:
+            members.setdefault(str(gid), []).append(str(pid))
+    for row in groups:
+        cell = row.get("paragraph_ids")
+        if isinstance(cell, str) and cell.endswith(MEMBERS_NOTE):
+            row.values["paragraph_ids"] = ", ".join(members.get(str(row.get("group_id")), []))
+
+
 def read_review_sheet(path: Path) -> ReviewSheet:
     from pipeline.errors import ReviewError
 
@@ -393,6 +431,8 @@ def read_review_sheet(path: Path) -> ReviewSheet:
                 meta[str(a)] = restore_text(b) if isinstance(b, str) else b
     groups = _read_rows(wb[GROUPS_SHEET], GROUPS_SHEET,
                         ("group_id", "challenge", "paragraph_ids", "check") + REVIEW_COLUMNS)
+    if MEMBERS_SHEET in wb.sheetnames:
+        _restore_members(groups, wb[MEMBERS_SHEET])
     paragraphs = _read_rows(wb[PARAGRAPHS_SHEET], PARAGRAPHS_SHEET,
                             ("paragraph_id", "text", "challenges", "stakeholders",
                              "is_policy_option", "option_group", "check") + REVIEW_COLUMNS)

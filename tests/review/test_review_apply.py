@@ -249,3 +249,42 @@ def test_not_a_review_sheet(tmp_path, settings_for):
         apply_review(bad, settings_for(), reviewer="A")
     with pytest.raises(ReviewError, match="does not exist"):
         apply_review(tmp_path / "missing.xlsx", settings_for(), reviewer="A")
+
+
+def test_group_too_large_for_a_cell_lists_members_in_hidden_sheet(tmp_path, run, monkeypatch):
+    # Excel cells hold 32,767 characters; a limit of 20 makes every multi-paragraph group
+    # overflow, as groups of 1,500+ paragraphs do at 3,000 contributions
+    monkeypatch.setattr("pipeline.review.sheet.CELL_LIMIT", 20)
+    settings, do = run
+    _, result = do(tmp_path / "out")
+    sheet = result.paths["review"]
+    big = [g for g in result.grouping.groups if len(g.paragraph_ids) > 1]
+    assert big
+    wb = load_workbook(sheet)
+    assert wb["Members"].sheet_state == "hidden"
+    header = [c.value for c in wb["Groups"][1]]
+    cells = {r[0].value: r[header.index("paragraph_ids")].value
+             for r in wb["Groups"].iter_rows(min_row=2)}
+    assert cells[big[0].group_id] == (f"{len(big[0].paragraph_ids)} paragraphs, listed in "
+                                      "the hidden sheet Members")
+
+    from pipeline.review.sheet import read_review_sheet
+
+    read = {r.get("group_id"): r.get("paragraph_ids") for r in read_review_sheet(sheet).groups}
+    for g in result.grouping.groups:
+        assert read[g.group_id] == ", ".join(g.paragraph_ids)
+
+    fill(sheet, "Groups", big[0].group_id, decision="reject", comment="too broad")
+    apply_review(sheet, settings, reviewer="Bo", now=NOW)
+    latest = load_confirmed(settings.labels_dir)
+    assert all(latest[pid].comment == "too broad" for pid in big[0].paragraph_ids)
+
+    # an edited member list is caught by the row's check, like an edited cell
+    _, again = do(tmp_path / "out2")
+    sheet2 = again.paths["review"]
+    wb = load_workbook(sheet2)
+    wb["Members"]["B2"].value = "p-0000000000000000"
+    wb.save(sheet2)
+    fill(sheet2, "Groups", wb["Members"]["A2"].value, decision="accept")
+    with pytest.raises(ReviewError, match="paragraph_ids of this row were edited"):
+        apply_review(sheet2, settings, reviewer="Bo", now=NOW)
