@@ -13,6 +13,7 @@ fifth of a re-run after adding one file, so spaCy is imported with torch hidden.
 from __future__ import annotations
 
 import sys
+import threading
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -36,9 +37,33 @@ def import_spacy() -> Any:
     return spacy
 
 
-@lru_cache(maxsize=2)
+_LOADING = threading.Lock()
+
+
 def load_nlp(with_ner: bool = False) -> Language:
-    """The full English pipeline (parser for sentences and subjects); NER off unless asked."""
+    """The full English pipeline (parser for sentences and subjects); NER off unless asked.
+    Loaded once per process; a caller that arrives while another thread loads it waits."""
+    with _LOADING:
+        return _load_nlp(with_ner)
+
+
+def preload_nlp() -> threading.Thread:
+    """Start loading the English pipeline in a background thread (about 1 s), for a caller
+    that knows it will parse soon and has waiting to do first (extraction workers)."""
+
+    def load() -> None:
+        try:
+            load_nlp()
+        except Exception:  # noqa: BLE001 - the real call raises it again, where it is handled
+            pass
+
+    thread = threading.Thread(target=load, name="cenb-preload-spacy", daemon=True)
+    thread.start()
+    return thread
+
+
+@lru_cache(maxsize=2)
+def _load_nlp(with_ner: bool) -> Language:
     import importlib
 
     import_spacy()

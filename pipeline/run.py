@@ -69,6 +69,7 @@ def run_pipeline(input_dir: Path | str, out_dir: Path | str, settings: Settings,
                  manifest: Path | str | None = None, progress: bool = True) -> str:
     from pipeline.classify.predictor import Predictor
     from pipeline.extract.batch import extract_directory
+    from pipeline.nlp import preload_nlp
 
     input_dir, out_dir = Path(input_dir), Path(out_dir)
     _check_dirs(input_dir, out_dir)
@@ -77,7 +78,13 @@ def run_pipeline(input_dir: Path | str, out_dir: Path | str, settings: Settings,
     timings: dict[str, float] = {}
 
     t = time.perf_counter()
-    extracted = extract_directory(input_dir, settings, manifest=manifest, progress=progress)
+    # New files mean new paragraphs to parse: spaCy loads while the workers extract them
+    # (joined before classifying, so nothing else imports while spaCy is being imported)
+    preloads: list[Any] = []
+    extracted = extract_directory(input_dir, settings, manifest=manifest, progress=progress,
+                                  on_new_files=lambda _n: preloads.append(preload_nlp()))
+    for thread in preloads:
+        thread.join()
     timings["extract"] = round(time.perf_counter() - t, 3)
 
     t = time.perf_counter()

@@ -1,4 +1,5 @@
-"""spaCy loads without pulling in torch, and torch still imports afterwards."""
+"""spaCy loads without pulling in torch, torch still imports afterwards, and a background
+preload shares its pipeline with every caller."""
 
 from __future__ import annotations
 
@@ -17,6 +18,22 @@ def test_spacy_loads_without_torch_and_torch_still_imports():
         "assert 'torch' not in sys.modules, 'spaCy imported torch'\n"
         "import torch\n"
         "assert torch.zeros(2).sum().item() == 0\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_preload_and_a_concurrent_caller_share_one_pipeline():
+    code = (
+        "import threading\n"
+        "from pipeline.nlp import load_nlp, preload_nlp\n"
+        "thread = preload_nlp()\n"
+        "got = []\n"
+        "callers = [threading.Thread(target=lambda: got.append(load_nlp())) for _ in range(2)]\n"
+        "[c.start() for c in callers]; [c.join() for c in callers]; thread.join()\n"
+        "assert got[0] is got[1] is load_nlp()\n"
+        "assert 'parser' in got[0].pipe_names and 'ner' not in got[0].pipe_names\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=120)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import json
 from pathlib import Path
 
 import nbformat
@@ -10,6 +10,7 @@ import pytest
 from nbclient import NotebookClient
 
 from pipeline import PROJECT_ROOT
+from pipeline.config import load_settings
 
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
 CORPUS = PROJECT_ROOT / "corpus" / "raw"
@@ -32,7 +33,6 @@ def test_notebook_is_stored_without_outputs(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory) -> Path:
-    from pipeline.config import load_settings
     from pipeline.run import run_pipeline
 
     out = tmp_path_factory.mktemp("notebook-run")
@@ -40,10 +40,36 @@ def run_dir(tmp_path_factory) -> Path:
     return out
 
 
+# A small labelled file written for this test, for machines without ../shared/eval-dev (the
+# notebook's default). Its own wording; one row about no challenge area.
+FALLBACK_GOLD = (
+    {"id": "t1", "challenge": "mobile", "stakeholders": ["private_sector"],
+     "is_policy_option": True,
+     "text": "Handset makers should commit to security updates for at least five years after "
+             "a phone goes on sale, and say so on the box."},
+    {"id": "t2", "challenge": "industrial_control_systems", "stakeholders": ["government"],
+     "is_policy_option": True,
+     "text": "Regulators should require water and power utilities to separate their control "
+             "networks from office IT and to test that separation every year."},
+    {"id": "t3", "challenge": "awareness_capacity", "stakeholders": ["civil_society"],
+     "is_policy_option": True,
+     "text": "Community groups can run cyber hygiene workshops for older people, with "
+             "public funding for trainers and materials in local languages."},
+    {"id": "t4", "challenge": "secure_development", "stakeholders": ["private_sector"],
+     "is_policy_option": True,
+     "text": "Software vendors should publish a vulnerability disclosure policy and fix "
+             "reported flaws within a stated time."},
+    {"id": "t5", "challenge": None, "stakeholders": [], "is_policy_option": False,
+     "text": "Our organisation was founded in 2009 and has offices in three countries."},
+)
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_executes(path: Path, run_dir: Path, tmp_path: Path, monkeypatch) -> None:
-    if "error-analysis" in path.name and not (PROJECT_ROOT / "../shared/eval-dev").exists():
-        monkeypatch.setenv("CENB_GOLD", str(PROJECT_ROOT / "tests/classify/data/gold.jsonl"))
+    if "error-analysis" in path.name and not load_settings().eval_dev.exists():
+        gold = tmp_path / "gold.jsonl"
+        gold.write_text("".join(json.dumps(r) + "\n" for r in FALLBACK_GOLD), encoding="utf-8")
+        monkeypatch.setenv("CENB_GOLD", str(gold))
     monkeypatch.setenv("CENB_RUN_DIR", str(run_dir))
     monkeypatch.setenv("CENB_EVAL_OUT", str(tmp_path / "evaluation"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 from pipeline.config import Settings
 from pipeline.errors import CenbError
@@ -173,8 +173,10 @@ def extract_directory(
     settings: Settings,
     manifest: Path | str | None = None,
     progress: bool = True,
+    on_new_files: Callable[[int], None] | None = None,
 ) -> ExtractResult:
-    """Extract every file under `input_dir` (see the module docstring)."""
+    """Extract every file under `input_dir` (see the module docstring). `on_new_files(n)` is
+    called before the worker processes start when n > 0 files are not in the cache."""
     started = time.monotonic()
     input_dir = Path(input_dir)
     if not input_dir.is_dir():
@@ -216,6 +218,8 @@ def extract_directory(
                   key=lambda i: (-sizes[i], rels[i]))
     stats.extracted = len(todo)
     stats.from_cache = sum(1 for k, o in zip(keys, outcomes) if k and o is not None)
+    if todo and on_new_files is not None:
+        on_new_files(len(todo))
 
     bar = _progress(len(files), progress)
     bar.update(len(files) - len(todo))

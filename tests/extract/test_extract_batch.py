@@ -114,10 +114,11 @@ def test_ids_are_stable_across_runs_and_edits_elsewhere(folder: Path, settings, 
 
 
 def test_cache_extracts_only_new_files_and_manifest_edits_need_no_extraction(folder: Path, settings):
-    first = extract_directory(folder, settings, progress=False)
-    assert first.stats.extracted == 5 and first.stats.from_cache == 0
-    again = extract_directory(folder, settings, progress=False)
-    assert again.stats.extracted == 0 and again.stats.from_cache == 5
+    told: list[int] = []   # on_new_files: how many files the workers are about to extract
+    first = extract_directory(folder, settings, progress=False, on_new_files=told.append)
+    assert first.stats.extracted == 5 and first.stats.from_cache == 0 and told == [5]
+    again = extract_directory(folder, settings, progress=False, on_new_files=told.append)
+    assert again.stats.extracted == 0 and again.stats.from_cache == 5 and told == [5]
     assert [p.to_dict() for p in again.paragraphs] == [p.to_dict() for p in first.paragraphs]
 
     (folder / "d-new.txt").write_text("A late contribution about DNS security.", encoding="utf-8")
@@ -125,8 +126,8 @@ def test_cache_extracts_only_new_files_and_manifest_edits_need_no_extraction(fol
         "file,contributor,organisation,stakeholder_group,language\n"
         "a-ministry.docx,Edited Name,Ministry of Digital Economy,government,en\n",
         encoding="utf-8")
-    third = extract_directory(folder, settings, progress=False)
-    assert third.stats.extracted == 1 and third.stats.from_cache == 5
+    third = extract_directory(folder, settings, progress=False, on_new_files=told.append)
+    assert third.stats.extracted == 1 and third.stats.from_cache == 5 and told == [5, 1]
     assert {d.contributor for d in third.documents if d.source_file == "a-ministry.docx"} == \
         {"Edited Name"}
     cache_files = list((settings.cache_dir / "extract").rglob("*.json"))
