@@ -36,7 +36,7 @@ def _char(page: Any, obj: LTChar, mb_x0: float, mb_top: float, norm: str | None,
     scolor = gs.scolor if isinstance(gs.scolor, tuple) else (gs.scolor,)
     ncolor = gs.ncolor if isinstance(gs.ncolor, tuple) else (gs.ncolor,)
     fontname = obj.fontname
-    space = obj.ncs.name
+    space = getattr(getattr(obj, "ncs", None), "name", None)
     if not isinstance(space, (str, bytes)):
         return None
     if space not in spaces:   # a handful per document, decoded the way pdfplumber does

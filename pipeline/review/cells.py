@@ -14,6 +14,8 @@ from typing import Any
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+# Excel's (and xlsxwriter's) limit on the characters of one cell
+CELL_LIMIT = 32767
 DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 SAFE_MARK = "'"
 
@@ -25,6 +27,8 @@ def neutralise(value: Any) -> Any:
     text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", str(value))
     if text.startswith(DANGEROUS_FIRST) or text.startswith(SAFE_MARK):
         text = SAFE_MARK + text
+    if len(text) > CELL_LIMIT:   # a display cell (a long contributor list): cut visibly
+        text = text[:CELL_LIMIT - 1] + "\u2026"
     return text
 
 

@@ -30,7 +30,7 @@ from openpyxl import load_workbook
 from pipeline.report.areas import AREA_BY_KEY
 from pipeline.report.grouping import GroupingResult, OptionGroup
 from pipeline.report.model import ClassifiedParagraph
-from pipeline.review.cells import restore_text, write_cell
+from pipeline.review.cells import CELL_LIMIT, restore_text, write_cell
 from pipeline.review.confirmed import DECISIONS
 from pipeline.taxonomy_keys import CHALLENGE_KEYS
 
@@ -44,9 +44,8 @@ README_SHEET = "README"
 LISTS_SHEET = "Lists"
 META_SHEET = "_meta"
 MEMBERS_SHEET = "Members"
-# Excel's (and xlsxwriter's) limit on the characters of one cell. A group's paragraph_ids longer
-# than this (about 1,500 paragraphs) are listed in the hidden Members sheet instead.
-CELL_LIMIT = 32767
+# A group's paragraph_ids longer than one cell holds (CELL_LIMIT, about 1,500 paragraphs) are
+# listed in the hidden Members sheet instead.
 MEMBERS_NOTE = f"listed in the hidden sheet {MEMBERS_SHEET}"
 
 REVIEW_COLUMNS = ("decision", "relabel_to", "merge_into", "comment")

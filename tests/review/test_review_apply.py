@@ -254,7 +254,7 @@ def test_not_a_review_sheet(tmp_path, settings_for):
 def test_group_too_large_for_a_cell_lists_members_in_hidden_sheet(tmp_path, run, monkeypatch):
     # Excel cells hold 32,767 characters; a limit of 20 makes every multi-paragraph group
     # overflow, as groups of 1,500+ paragraphs do at 3,000 contributions
-    monkeypatch.setattr("pipeline.review.sheet.CELL_LIMIT", 20)
+    monkeypatch.setattr("pipeline.review.sheet.CELL_LIMIT", 20)   # not in cells: texts stay whole
     settings, do = run
     _, result = do(tmp_path / "out")
     sheet = result.paths["review"]

@@ -153,3 +153,12 @@ def test_review_columns_shaded_text_wrapped_header_frozen(tmp_path, make_input, 
     assert ws["A1"].font.bold and ws["A1"].fill.fgColor.rgb.endswith("1F3A5F")
     assert ws.auto_filter.ref.startswith("A1:")
     assert wb["README"]["B4"].fill.fgColor.rgb.endswith("FFE082")   # the reviewer-name cell
+
+
+def test_text_over_the_cell_limit_is_cut_visibly():
+    from pipeline.review.cells import CELL_LIMIT
+
+    long = "; ".join(f"Contributor {i}" for i in range(5000))
+    safe = neutralise(long)
+    assert len(safe) == CELL_LIMIT and safe.endswith("\u2026") and long.startswith(safe[:-1])
+    assert neutralise("=" + long).startswith("'=")
