@@ -7,6 +7,13 @@ import subprocess
 import sys
 
 
+def _run_fresh(code: str) -> None:
+    """Run `code` in a new interpreter (nothing loaded yet); its assertions must hold."""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
 def test_spacy_loads_without_torch_and_torch_still_imports():
     code = (
         "import sys\n"
@@ -19,9 +26,7 @@ def test_spacy_loads_without_torch_and_torch_still_imports():
         "import torch\n"
         "assert torch.zeros(2).sum().item() == 0\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
+    _run_fresh(code)
 
 
 def test_preload_and_a_concurrent_caller_share_one_pipeline():
@@ -35,6 +40,4 @@ def test_preload_and_a_concurrent_caller_share_one_pipeline():
         "assert got[0] is got[1] is load_nlp()\n"
         "assert 'parser' in got[0].pipe_names and 'ner' not in got[0].pipe_names\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
+    _run_fresh(code)
