@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 QUARANTINE_REASONS: tuple[str, ...] = (
@@ -26,6 +27,16 @@ PARAGRAPH_KINDS: tuple[str, ...] = ("body", "list_item", "table", "footnote", "e
 def content_hash(text: str) -> str:
     """sha256 of a text: the key of the embedding cache and of de-duplication."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, read in 1 MiB pieces: the extraction cache key of a submission, and
+    how a run recognises its own outputs (run.json) and a model its arrays."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def paragraph_id(source_file: str, text: str, occurrence: int) -> str:

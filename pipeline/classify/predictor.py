@@ -9,7 +9,6 @@ Nothing is unpickled; the npz must match the digest in the header.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from pipeline.classify.rule_pool import ParallelRules
 from pipeline.classify.rules import N_RULE_FEATURES, RuleEngine, RuleResult
 from pipeline.config import ClassifySettings, RulesSettings, Settings
 from pipeline.errors import ModelNotTrainedError
-from pipeline.records import Prediction
+from pipeline.records import Prediction, file_sha256
 from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
 
 MODEL_FILE = "challenges.json"
@@ -47,10 +46,6 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
                 np.lib.format.write_array(fh, np.ascontiguousarray(arrays[name]),
                                           allow_pickle=False)
     tmp.replace(path)
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @dataclass
@@ -78,7 +73,7 @@ class Predictor:
         header.update({
             "format": FORMAT,
             "arrays_file": ARRAYS_FILE,
-            "arrays_sha256": _sha256(arr_path),
+            "arrays_sha256": file_sha256(arr_path),
             "embed_model": self.embed_model,
             "challenge_keys": list(CHALLENGE_KEYS),
             "stakeholder_keys": list(STAKEHOLDER_KEYS),
@@ -114,7 +109,7 @@ class Predictor:
             raise ModelNotTrainedError(f"{path} was trained on other taxonomy keys: run "
                                        "`cenb train`.")
         arr_path = models_dir / header["arrays_file"]
-        if not arr_path.exists() or _sha256(arr_path) != header.get("arrays_sha256"):
+        if not arr_path.exists() or file_sha256(arr_path) != header.get("arrays_sha256"):
             raise ModelNotTrainedError(f"{arr_path} is missing or does not match {path}: run "
                                        "`cenb train`.")
         with np.load(arr_path, allow_pickle=False) as npz:

@@ -22,7 +22,7 @@ from typing import Any, Callable, TextIO
 
 from pipeline.config import Settings
 from pipeline.errors import CenbError
-from pipeline.extract.cache import ExtractCache, cache_key, file_sha256
+from pipeline.extract.cache import ExtractCache, cache_key
 from pipeline.extract.contributor import (
     MANIFEST_NAME,
     ManifestEntry,
@@ -41,6 +41,7 @@ from pipeline.records import (
     Paragraph,
     QuarantineEntry,
     content_hash,
+    file_sha256,
     paragraph_id,
 )
 

@@ -25,14 +25,6 @@ _RELEVANT_SETTINGS = ("max_file_mb", "max_uncompressed_mb", "max_compression_rat
                       "max_paragraph_chars", "min_paragraph_chars")
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 # Modules whose code does not shape a cached outcome: editing them keeps the cache.
 _NOT_IN_FINGERPRINT = {"__init__.py", "cache.py", "contributor.py", "pool.py", "store.py"}
 

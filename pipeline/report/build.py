@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable
 
 from pipeline import __version__
 from pipeline.config import Settings
-from pipeline.records import QuarantineEntry
+from pipeline.records import QuarantineEntry, file_sha256
 from pipeline.report.docx_report import write_docx
 from pipeline.report.grouping import (
     Encoder,
@@ -208,19 +208,13 @@ def build_report(
         "quotes_dropped_by_reason": dict(sorted(quotes.dropped.items())),
         "confirmed_paragraphs": sum(1 for cp in inp.paragraphs if cp.confirmed is not None),
     }
-    hashes = {paths["docx"].name: _sha256(paths["docx"]),
-              review_path.name: _sha256(review_path)}
+    hashes = {paths["docx"].name: file_sha256(paths["docx"]),
+              review_path.name: file_sha256(review_path)}
     if docx_kept_hash:  # the kept, edited report.docx stays "edited" for the next run too
         hashes["report.docx"] = docx_kept_hash
     return ReportResult(grouping=grouping, quotes=quotes, paths=paths,
                         notes="\n".join(messages) or None, timings=timings,
                         counts=counts, output_sha256=hashes)
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def recorded_sha256(out_dir: Path, name: str) -> str | None:
@@ -244,7 +238,7 @@ def choose_docx_path(out_dir: Path, now: datetime) -> tuple[Path, str | None, st
     if not target.exists():
         return target, None, None
     expected = recorded_sha256(out_dir, target.name)
-    if not expected or expected == _sha256(target):
+    if not expected or expected == file_sha256(target):
         return target, None, None
     alt = target.with_name(f"report-{now.strftime('%Y%m%d-%H%M%S')}.docx")
     return alt, (f"{target} was edited since it was generated and was kept; this run's Word "

@@ -30,6 +30,7 @@ from openpyxl import load_workbook
 from pipeline.report.areas import AREA_BY_KEY
 from pipeline.report.grouping import GroupingResult, OptionGroup
 from pipeline.report.model import ClassifiedParagraph
+from pipeline.records import file_sha256
 from pipeline.review.cells import CELL_LIMIT, restore_text, write_cell
 from pipeline.review.confirmed import DECISIONS
 from pipeline.taxonomy_keys import CHALLENGE_KEYS
@@ -483,7 +484,7 @@ def choose_review_path(out_dir: Path, now: datetime | None = None,
     target = Path(out_dir) / "review.xlsx"
     if not target.exists():
         return target, None
-    if as_written and hashlib.sha256(target.read_bytes()).hexdigest() == as_written:
+    if as_written and file_sha256(target) == as_written:
         return target, None
     if not sheet_has_reviewer_input(target):
         return target, None
