@@ -45,7 +45,7 @@ def test_bench_smoke_writes_throughput_json(tmp_path: Path) -> None:
     result = json.loads(out.read_text())
     size = result["sizes"][0]
     assert size["contributions"] == 3 and size["paragraphs"] > 0
-    assert size["end_to_end_cold"]["wall_s"] > 0 and size["end_to_end_cold"]["peak_rss_mib"] > 0
+    assert size["end_to_end_cold"]["wall_s"] > 0 and size["end_to_end_cold"]["peak_memory_mib"] > 0
     assert size["incremental_one_new_file"]["wall_s"] > 0
     assert "extract" in size["stages"]
     if reference:

@@ -19,6 +19,7 @@ from pipeline import __version__
 from pipeline.config import Settings
 from pipeline.records import QuarantineEntry, file_sha256
 from pipeline.report.docx_report import write_docx
+from pipeline.report.forked import ForkedCall
 from pipeline.report.grouping import (
     Encoder,
     GroupingResult,
@@ -157,45 +158,57 @@ def build_report(
     _stage(timings, "group", t)
 
     paths: dict[str, Path] = {}
-    step("writing paragraphs.jsonl, quarantine.jsonl")
-    t = time.perf_counter()
-    paths["paragraphs"] = out_dir / "paragraphs.jsonl"
-    write_paragraphs(paths["paragraphs"], inp.paragraphs, grouping)
-    paths["quarantine"] = out_dir / "quarantine.jsonl"
-    write_quarantine(paths["quarantine"], inp.quarantine)
-    _stage(timings, "write_jsonl", t)
-
     meta = {"version": __version__, "generated_at": now.strftime("%Y-%m-%d %H:%M"),
             "input_dir": str(inp.input_dir) if inp.input_dir is not None else None,
             "model": model_id}
-    step("writing report.html")
-    t = time.perf_counter()
-    view = build_view(inp, grouping, quotes, out_dir, rs.title, meta)
-    paths["html"] = write_html(out_dir / "report.html", view)
-    _stage(timings, "write_html", t)
-
-    step("writing report.docx")
-    t = time.perf_counter()
     docx_path, docx_message, docx_kept_hash = choose_docx_path(out_dir, now)
-    paths["docx"] = write_docx(docx_path, inp, grouping, rs.title,
-                               generated_at=now.strftime("%d %B %Y"))
-    _stage(timings, "write_docx", t)
-
-    step("writing review.xlsx")
-    t = time.perf_counter()
     # a review.xlsx byte-identical to the one the previous run wrote holds no reviewer input:
     # it is replaced without reading it back (reading took as long as writing it)
     review_path, message = choose_review_path(
         out_dir, now=now, as_written=recorded_sha256(out_dir, "review.xlsx"))
-    write_review_sheet(review_path, grouping, inp.paragraphs,
-                       meta={"generated_at": now.isoformat(timespec="seconds"),
-                             "input_dir": meta["input_dir"] or "",
-                             "group_threshold": rs.group_threshold,
-                             "cenb_version": __version__})
+
+    def write_word_and_sheet() -> dict[str, Any]:
+        times: dict[str, float] = {}
+        t = time.perf_counter()
+        write_docx(docx_path, inp, grouping, rs.title, generated_at=now.strftime("%d %B %Y"))
+        _stage(times, "write_docx", t)
+        t = time.perf_counter()
+        write_review_sheet(review_path, grouping, inp.paragraphs,
+                           meta={"generated_at": now.isoformat(timespec="seconds"),
+                                 "input_dir": meta["input_dir"] or "",
+                                 "group_threshold": rs.group_threshold,
+                                 "cenb_version": __version__})
+        _stage(times, "write_review", t)
+        return times
+
+    # the Word report and the review sheet are written beside paragraphs.jsonl and the HTML
+    background = ForkedCall(write_word_and_sheet, "report.docx and review.xlsx")
+    try:
+        step("writing paragraphs.jsonl, quarantine.jsonl")
+        t = time.perf_counter()
+        paths["paragraphs"] = out_dir / "paragraphs.jsonl"
+        write_paragraphs(paths["paragraphs"], inp.paragraphs, grouping)
+        paths["quarantine"] = out_dir / "quarantine.jsonl"
+        write_quarantine(paths["quarantine"], inp.quarantine)
+        _stage(timings, "write_jsonl", t)
+
+        step("writing report.html")
+        t = time.perf_counter()
+        view = build_view(inp, grouping, quotes, out_dir, rs.title, meta)
+        paths["html"] = write_html(out_dir / "report.html", view)
+        _stage(timings, "write_html", t)
+    except BaseException:
+        background.cancel()
+        raise
+
+    step("writing report.docx, review.xlsx")
+    t = time.perf_counter()
+    timings.update({k: float(v) for k, v in background.result().items()})
+    timings["write_wait"] = round(time.perf_counter() - t, 3)
+    paths["docx"] = docx_path
     paths["review"] = review_path
     if message:
         log.warning(message)
-    _stage(timings, "write_review", t)
     messages = [m for m in (docx_message, message) if m]
 
     counts = {
@@ -271,7 +284,7 @@ class StepBar:
         self.bar.close()
 
 
-REPORT_STEPS = 5  # grouping, jsonl, html, docx, review (build_report's progress calls)
+REPORT_STEPS = 4  # grouping, jsonl, html, docx + review (build_report's progress calls)
 
 
 def write_run_json(path: Path, data: dict[str, Any]) -> Path:
