@@ -17,6 +17,8 @@ import threading
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from pipeline.attribute_rules import install as install_keyed_ruler
+
 if TYPE_CHECKING:
     from spacy.language import Language
 
@@ -69,7 +71,9 @@ def _load_nlp(with_ner: bool) -> Language:
     import_spacy()
     module = importlib.import_module(SPACY_PACKAGE)
     disable = [] if with_ner else ["ner"]
-    return module.load(disable=disable)
+    nlp = module.load(disable=disable)
+    install_keyed_ruler(nlp)
+    return nlp
 
 
 @lru_cache(maxsize=1)

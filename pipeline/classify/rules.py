@@ -935,9 +935,9 @@ class RuleEngine:
 
             # 7b. "a duty of care for vendors", "obligations on operators", "the burden of
             # proof on the provider", "good practice for asset owners:", "what we ask of X"
-            colon = _colon_after(tok)
-            if tok.dep_ == "pobj" and tok.head.lower_ in ("for", "on", "upon", "of") and (
-                    cue or colon):
+            duty_object = tok.dep_ == "pobj" and tok.head.lower_ in ("for", "on", "upon", "of")
+            colon = duty_object and _colon_after(tok)   # a scan of the sentence: only if needed
+            if duty_object and (cue or colon):
                 noun = tok.head.head
                 while noun.dep_ == "pobj" and noun.head.dep_ == "prep" and \
                         noun.lemma_.lower() not in DUTY_FOR_NOUNS:
