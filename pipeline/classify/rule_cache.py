@@ -22,7 +22,7 @@ from pipeline.classify.rule_pool import ParallelRules
 from pipeline.classify.rules import OptionSentence, RuleEngine, RuleResult
 from pipeline.records import content_hash
 
-_SOURCES = ("classify/rules.py", "nlp.py")
+_SOURCES = ("classify/rules.py", "nlp.py", "attribute_rules.py")
 
 
 def rules_fingerprint(lexicon: dict[str, tuple[str, ...]]) -> str:
