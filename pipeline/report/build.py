@@ -169,11 +169,8 @@ def build_report(
     review_path, message = choose_review_path(
         out_dir, now=now, as_written=recorded_sha256(out_dir, "review.xlsx"))
 
-    def write_word_and_sheet() -> dict[str, Any]:
+    def write_sheet() -> dict[str, Any]:
         times: dict[str, float] = {}
-        t = time.perf_counter()
-        write_docx(docx_path, inp, grouping, rs.title, generated_at=now.strftime("%d %B %Y"))
-        _stage(times, "write_docx", t)
         t = time.perf_counter()
         write_review_sheet(review_path, grouping, inp.paragraphs,
                            meta={"generated_at": now.isoformat(timespec="seconds"),
@@ -183,8 +180,8 @@ def build_report(
         _stage(times, "write_review", t)
         return times
 
-    # the Word report and the review sheet are written beside paragraphs.jsonl and the HTML
-    background = ForkedCall(write_word_and_sheet, "report.docx and review.xlsx")
+    # the review sheet is written beside paragraphs.jsonl and the HTML and Word reports
+    background = ForkedCall(write_sheet, "review.xlsx")
     try:
         step("writing paragraphs.jsonl, quarantine.jsonl")
         t = time.perf_counter()
@@ -198,16 +195,22 @@ def build_report(
         t = time.perf_counter()
         view = build_view(inp, grouping, quotes, out_dir, rs.title, meta)
         paths["html"] = write_html(out_dir / "report.html", view)
+        del view   # its per-paragraph structure is large; the Word report does not need it
         _stage(timings, "write_html", t)
+
+        step("writing report.docx")
+        t = time.perf_counter()
+        paths["docx"] = write_docx(docx_path, inp, grouping, rs.title,
+                                   generated_at=now.strftime("%d %B %Y"))
+        _stage(timings, "write_docx", t)
     except BaseException:
         background.cancel()
         raise
 
-    step("writing report.docx, review.xlsx")
+    step("writing review.xlsx")
     t = time.perf_counter()
     timings.update({k: float(v) for k, v in background.result().items()})
     timings["write_wait"] = round(time.perf_counter() - t, 3)
-    paths["docx"] = docx_path
     paths["review"] = review_path
     if message:
         log.warning(message)
@@ -286,7 +289,7 @@ class StepBar:
         self.bar.close()
 
 
-REPORT_STEPS = 4  # grouping, jsonl, html, docx + review (build_report's progress calls)
+REPORT_STEPS = 5  # grouping, jsonl, html, docx, review (build_report's progress calls)
 
 
 def write_run_json(path: Path, data: dict[str, Any]) -> Path:

@@ -2,8 +2,8 @@
 
 The writers (xlsxwriter, python-docx, Jinja) are pure Python, so threads would take turns on
 one core; a forked child shares the parent's finished grouping without copying or pickling it
-and uses the second core. At 3,000 contributions the review sheet and the Word report take as
-long as paragraphs.jsonl and the HTML report together, so running them side by side halves the
+and uses the second core. At 3,000 contributions the review sheet takes as long as
+paragraphs.jsonl and the HTML and Word reports together, so running it beside them halves the
 writing time of every run.
 
 The child sends back only a small JSON result. If it fails in any way (an exception, a crash,
