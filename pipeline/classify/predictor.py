@@ -19,6 +19,11 @@ import numpy as np
 
 from pipeline.classify.embeddings import Embedder
 from pipeline.classify.model import ChallengeModel, Inputs, StakeholderModel, challenge_features
+from pipeline.classify.prediction_cache import (
+    PredictionCache,
+    prediction_fingerprint,
+    prediction_key,
+)
 from pipeline.classify.rule_cache import RuleCache, rules_fingerprint
 from pipeline.classify.rule_pool import ParallelRules
 from pipeline.classify.rules import N_RULE_FEATURES, RuleEngine, RuleResult
@@ -61,6 +66,7 @@ class Predictor:
     embedder: Embedder | None = None
     rules: RuleEngine | None = None
     rule_cache: RuleCache | None = None
+    prediction_cache: PredictionCache | None = None
     rules_cfg: RulesSettings = RulesSettings()
 
     # -- persistence ----------------------------------------------------------------------------
@@ -120,6 +126,8 @@ class Predictor:
                 f"params.yaml asks for {settings.embed.model!r}: run `cenb train`.")
         cfg = ClassifySettings(**header["classify_settings"])
         lexicon = {p: tuple(k) for p, k in header["actor_lexicon"].items()}
+        embedder = Embedder(settings)
+        rules_fp = rules_fingerprint(lexicon)
         return cls(
             challenge=ChallengeModel.from_arrays(arrays, header["challenge"]),
             stakeholder=StakeholderModel.from_arrays(arrays),
@@ -129,8 +137,12 @@ class Predictor:
             lexicon=lexicon,
             embed_model=header["embed_model"],
             header=header,
-            embedder=Embedder(settings),
-            rule_cache=RuleCache(settings.cache_dir / "rules", rules_fingerprint(lexicon)),
+            embedder=embedder,
+            rule_cache=RuleCache(settings.cache_dir / "rules", rules_fp),
+            prediction_cache=PredictionCache(
+                settings.cache_dir / "predictions",
+                prediction_fingerprint(path, rules_fp,
+                                       f"{embedder.model_id}/{settings.embed.runtime}")),
             rules_cfg=settings.rules,
         )
 
@@ -153,12 +165,67 @@ class Predictor:
                         headings: Sequence[str | None] | None = None, progress: bool = False,
                         batch: int = 256, timings: dict[str, float] | None = None
                         ) -> Iterator[list[Prediction]]:
-        """Predictions for a large batch, yielded `batch` at a time (for a progress bar).
+        """Predictions for a large batch, in order, yielded about `batch` at a time (for a
+        progress bar).
 
-        Every text is parsed and embedded once, up front: cached results are read back, the
-        parser runs over the new ones in worker processes and the encoder gets full batches.
-        The seconds each took go into `timings` (run.json's classify_parse / classify_embed).
+        Paragraphs predicted before with this model (same text and heading) are read back from
+        the prediction cache; only the others are parsed, embedded and run through the heads,
+        and what is ready is yielded as soon as everything before it is. The seconds parsing
+        and embedding took go into `timings` (run.json's classify_parse / classify_embed).
         """
+        if self.prediction_cache is None:
+            yield from self._predict_new(texts, headings, progress, batch, timings)
+            return
+        keys = [prediction_key(t, headings[i] if headings is not None else None)
+                for i, t in enumerate(texts)]
+        results: list[Prediction | None] = [None] * len(texts)
+        found = self.prediction_cache.get_many(keys)
+        todo: dict[str, int] = {}             # key -> first index needing a prediction
+        for i, k in enumerate(keys):
+            if k in found:
+                results[i] = found[k]
+            elif k not in todo:
+                todo[k] = i
+        waiting: dict[str, list[int]] = {}
+        for i, k in enumerate(keys):
+            if k in todo:
+                waiting.setdefault(k, []).append(i)
+        ready = 0
+
+        def flush(final: bool) -> Iterator[list[Prediction]]:
+            nonlocal ready
+            stop = ready
+            while stop < len(results) and results[stop] is not None:
+                stop += 1
+            while stop - ready >= batch or (final and stop > ready):
+                end = min(stop, ready + batch)
+                yield [p for p in results[ready:end] if p is not None]
+                ready = end
+
+        yield from flush(False)
+        if todo:
+            order = list(todo.values())
+            new_texts = [texts[i] for i in order]
+            new_heads = [headings[i] for i in order] if headings is not None else None
+            done = 0
+            for preds in self._predict_new(new_texts, new_heads, progress, batch, timings):
+                new_keys = [keys[order[j]] for j in range(done, done + len(preds))]
+                self.prediction_cache.put_many(list(zip(new_keys, preds)))
+                for k, p in zip(new_keys, preds):
+                    for i in waiting[k]:
+                        results[i] = p
+                done += len(preds)
+                yield from flush(False)
+        elif timings is not None:
+            timings.update({"parse": 0.0, "embed": 0.0})
+        yield from flush(True)
+
+    def _predict_new(self, texts: Sequence[str], headings: Sequence[str | None] | None,
+                     progress: bool, batch: int, timings: dict[str, float] | None
+                     ) -> Iterator[list[Prediction]]:
+        """Every text parsed and embedded once, up front (cached rule results and vectors are
+        read back, the parser runs over the new ones in worker processes, the encoder gets
+        full batches), then the heads, `batch` texts at a time."""
         started = time.perf_counter()
         rule_res = self.rule_results(texts, progress)
         parsed = time.perf_counter()

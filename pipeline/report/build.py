@@ -20,6 +20,7 @@ import orjson
 from pipeline import __version__
 from pipeline.config import Settings
 from pipeline.records import QuarantineEntry, file_sha256
+from pipeline.report.cluster_cache import ClusterCache
 from pipeline.report.docx_report import write_docx
 from pipeline.report.forked import ForkedCall
 from pipeline.report.grouping import (
@@ -156,7 +157,11 @@ def build_report(
     quotes = QuoteBook(inp.documents)
     finder = find_sentences or default_sentence_finder()
     candidates = collect_candidates(inp.paragraphs, quotes, finder, rs.min_option_chars)
-    grouping = group_options(candidates, encode, rs.group_threshold)
+    clusters = ClusterCache(settings.cache_dir / "groups")
+    try:
+        grouping = group_options(candidates, encode, rs.group_threshold, clusters)
+    finally:
+        clusters.close()
     _stage(timings, "group", t)
 
     paths: dict[str, Path] = {}
@@ -221,6 +226,8 @@ def build_report(
         "option_sentences": len({c.quote.quote_id for c in candidates}),
         "option_groups": len(grouping.groups),
         "option_groups_multi": sum(1 for g in grouping.groups if g.support > 1),
+        "areas_clustered": grouping.areas_clustered,
+        "areas_clusters_from_cache": grouping.areas_from_cache,
         "quotes": sum(len(g.members) for g in grouping.groups),
         "quotes_dropped": quotes.dropped_total,
         "quotes_dropped_by_reason": dict(sorted(quotes.dropped.items())),

@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from pipeline.report.cluster_cache import ClusterCache, cluster_key
 from pipeline.report.model import ClassifiedParagraph
 from pipeline.report.quotes import Quote, QuoteBook
 from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
@@ -123,6 +124,8 @@ class GroupingResult:
     candidates: list[OptionCandidate]
     paragraph_group: dict[str, str]   # paragraph_id -> option_group of paragraphs.jsonl
     threshold: float
+    areas_clustered: int = 0          # areas clustered in this run
+    areas_from_cache: int = 0         # areas whose clusters an earlier run had found
 
     def by_challenge(self) -> dict[str, list[OptionGroup]]:
         out: dict[str, list[OptionGroup]] = {k: [] for k in CHALLENGE_KEYS}
@@ -277,8 +280,11 @@ def group_options(
     candidates: Sequence[OptionCandidate],
     encode: Encoder,
     threshold: float,
+    cache: ClusterCache | None = None,
 ) -> GroupingResult:
-    """Cluster candidates per area; apply reviewers' confirmed merges; summarise each group."""
+    """Cluster candidates per area; apply reviewers' confirmed merges; summarise each group.
+    With a cache, an area whose sentence vectors are unchanged since an earlier run reuses that
+    run's clusters."""
     ordered = sorted(candidates, key=lambda c: (CHALLENGE_KEYS.index(c.challenge),) + c.order)
     texts = sorted({c.quote.text for c in ordered})
     vectors = np.asarray(encode(texts)) if texts else np.zeros((0, 1))
@@ -289,6 +295,7 @@ def group_options(
         by_challenge[c.challenge].append(c)
 
     groups: list[OptionGroup] = []
+    clustered = from_cache = 0
     for challenge in CHALLENGE_KEYS:
         cands = by_challenge.get(challenge, [])
         if not cands:
@@ -302,8 +309,16 @@ def group_options(
             copies[c.quote.text].append(c)
         distinct = list(copies)               # first-occurrence order: deterministic
         vectors = np.stack([vector_of[t] for t in distinct])
-        clusters = [[c for i in cl for c in copies[distinct[i]]]
-                    for cl in cluster_vectors(vectors, threshold)]
+        key = cluster_key(vectors, threshold) if cache is not None else ""
+        found = cache.get(key, len(distinct)) if cache is not None else None
+        if found is None:
+            found = cluster_vectors(vectors, threshold)
+            clustered += 1
+            if cache is not None:
+                cache.put(key, found)
+        else:
+            from_cache += 1
+        clusters = [[c for i in cl for c in copies[distinct[i]]] for cl in found]
         ids = [make_group_id(challenge, (m.key for m in cl)) for cl in clusters]
         members_of: dict[str, list[OptionCandidate]] = dict(zip(ids, clusters))
         merged_from: dict[str, list[str]] = defaultdict(list)
@@ -318,7 +333,8 @@ def group_options(
     groups.sort(key=lambda g: (CHALLENGE_KEYS.index(g.challenge), -g.support, -g.confidence,
                                g.group_id))
     return GroupingResult(groups=groups, candidates=list(ordered),
-                          paragraph_group=_paragraph_groups(groups), threshold=threshold)
+                          paragraph_group=_paragraph_groups(groups), threshold=threshold,
+                          areas_clustered=clustered, areas_from_cache=from_cache)
 
 
 def _apply_confirmed_merges(members_of: dict[str, list[OptionCandidate]],

@@ -207,3 +207,45 @@ def test_a_sentence_pasted_by_several_contributions_is_one_point_of_one_group(
     once = _group(make_input(add=extra[:1]), finder, encode_tfidf, 0.25)
     assert sorted(len({m.quote.text for m in g.members}) for g in once.groups) == \
         sorted(len({m.quote.text for m in g.members}) for g in grouping.groups)
+
+
+def test_cached_clusters_give_the_same_groups_and_a_new_sentence_reclusters_its_area(
+        make_input, finder, tmp_path):
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    from pipeline.report.cluster_cache import ClusterCache, cluster_key
+
+    hashing = HashingVectorizer(n_features=512, alternate_sign=False)
+
+    def encode_tfidf(texts):   # a vector per text that does not depend on the other texts
+        return hashing.transform(texts).toarray()
+
+    inp = make_input()
+    cands = collect_candidates(inp.paragraphs, QuoteBook(inp.documents), finder, 30)
+    direct = group_options(cands, encode_tfidf, 0.25)
+    cache = ClusterCache(tmp_path)
+    first = group_options(cands, encode_tfidf, 0.25, cache)
+    assert first.areas_clustered == len({c.challenge for c in cands}) and \
+        first.areas_from_cache == 0
+    again = group_options(cands, encode_tfidf, 0.25, ClusterCache(tmp_path))
+    assert again.areas_from_cache == first.areas_clustered and again.areas_clustered == 0
+    assert _signature(direct) == _signature(first) == _signature(again)
+    # another threshold is another key
+    other = group_options(cands, encode_tfidf, 0.5, cache)
+    assert other.areas_from_cache == 0
+    # the largest area without its first sentence: only that area is clustered again
+    from collections import Counter
+
+    area = Counter(c.challenge for c in cands).most_common(1)[0][0]
+    dropped = next(c.quote.text for c in cands if c.challenge == area)
+    fewer = [c for c in cands if not (c.challenge == area and c.quote.text == dropped)]
+    partial = group_options(fewer, encode_tfidf, 0.25, cache)
+    assert partial.areas_clustered == 1
+    assert partial.areas_from_cache == first.areas_clustered - 1
+    assert _signature(partial) == _signature(group_options(fewer, encode_tfidf, 0.25))
+    # a stored value that is not a partition of the area's sentences is never used
+    vectors = np.eye(3)
+    cache.put(cluster_key(vectors, 0.25), [[0, 1]])
+    assert cache.get(cluster_key(vectors, 0.25), 3) is None
+    cache.put(cluster_key(vectors, 0.25), [[0, 2], [1]])
+    assert cache.get(cluster_key(vectors, 0.25), 3) == [[0, 2], [1]]
