@@ -47,6 +47,9 @@ def test_bench_smoke_writes_throughput_json(tmp_path: Path) -> None:
     assert size["contributions"] == 3 and size["paragraphs"] > 0
     assert size["end_to_end_cold"]["wall_s"] > 0 and size["end_to_end_cold"]["peak_memory_mib"] > 0
     assert size["incremental_one_new_file"]["wall_s"] > 0
+    unseen = size["incremental_one_new_file_unseen_text"]
+    assert unseen["wall_s"] > 0 and unseen["areas_clustered"] >= 1
+    assert set(unseen["timings"]) >= {"extract", "classify", "group", "total"}
     assert "extract" in size["stages"]
     if reference:
         assert size["reference_pdf_text"]["pdftotext_pages_per_s"] > 0
