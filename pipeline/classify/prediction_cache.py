@@ -18,6 +18,7 @@ from typing import Sequence
 import orjson
 
 from pipeline.classify.hash_store import HashStore
+from pipeline.fingerprint import hash_code
 from pipeline.records import Prediction, content_hash
 
 _SOURCES = ("classify/predictor.py", "classify/model.py", "classify/prediction_cache.py")
@@ -26,11 +27,9 @@ _SOURCES = ("classify/predictor.py", "classify/model.py", "classify/prediction_c
 def prediction_fingerprint(model_file: Path, rules_fingerprint: str, embedder_id: str) -> str:
     """Hash of what a prediction depends on besides the text and heading. model_file (the
     header) carries the sha256 of the fitted arrays and every classify setting the model uses."""
-    package = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
     h.update(model_file.read_bytes())
-    for rel in _SOURCES:
-        h.update((package / rel).read_bytes())
+    hash_code(h, _SOURCES)
     h.update(f"\x1f{rules_fingerprint}\x1f{embedder_id}".encode("utf-8"))
     return h.hexdigest()[:16]
 

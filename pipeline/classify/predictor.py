@@ -180,15 +180,11 @@ class Predictor:
                 for i, t in enumerate(texts)]
         results: list[Prediction | None] = [None] * len(texts)
         found = self.prediction_cache.get_many(keys)
-        todo: dict[str, int] = {}             # key -> first index needing a prediction
+        waiting: dict[str, list[int]] = {}    # key not cached -> its indices, in first-seen order
         for i, k in enumerate(keys):
             if k in found:
                 results[i] = found[k]
-            elif k not in todo:
-                todo[k] = i
-        waiting: dict[str, list[int]] = {}
-        for i, k in enumerate(keys):
-            if k in todo:
+            else:
                 waiting.setdefault(k, []).append(i)
         ready = 0
 
@@ -203,13 +199,14 @@ class Predictor:
                 ready = end
 
         yield from flush(False)
-        if todo:
-            order = list(todo.values())
-            new_texts = [texts[i] for i in order]
-            new_heads = [headings[i] for i in order] if headings is not None else None
+        if waiting:
+            todo = list(waiting)
+            first = [waiting[k][0] for k in todo]
+            new_texts = [texts[i] for i in first]
+            new_heads = [headings[i] for i in first] if headings is not None else None
             done = 0
             for preds in self._predict_new(new_texts, new_heads, progress, batch, timings):
-                new_keys = [keys[order[j]] for j in range(done, done + len(preds))]
+                new_keys = todo[done:done + len(preds)]
                 self.prediction_cache.put_many(list(zip(new_keys, preds)))
                 for k, p in zip(new_keys, preds):
                     for i in waiting[k]:

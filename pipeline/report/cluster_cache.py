@@ -15,23 +15,19 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import orjson
 
 from pipeline.classify.hash_store import HashStore
+from pipeline.fingerprint import hash_code
 
 
 @lru_cache(maxsize=1)
 def _code_fingerprint() -> str:
-    h = hashlib.sha256((Path(__file__).resolve().parent / "grouping.py").read_bytes())
-    for dist in ("numpy", "scipy"):
-        try:
-            h.update(f"{dist}={metadata.version(dist)}".encode())
-        except metadata.PackageNotFoundError:
-            h.update(f"{dist}=?".encode())
+    h = hashlib.sha256()
+    hash_code(h, ("report/grouping.py",), ("numpy", "scipy"))
     return h.hexdigest()[:16]
 
 

@@ -309,15 +309,17 @@ def group_options(
             copies[c.quote.text].append(c)
         distinct = list(copies)               # first-occurrence order: deterministic
         vectors = np.stack([vector_of[t] for t in distinct])
-        key = cluster_key(vectors, threshold) if cache is not None else ""
-        found = cache.get(key, len(distinct)) if cache is not None else None
-        if found is None:
+        key, found = "", None
+        if cache is not None:
+            key = cluster_key(vectors, threshold)
+            found = cache.get(key, len(distinct))
+        if found is not None:
+            from_cache += 1
+        else:
             found = cluster_vectors(vectors, threshold)
             clustered += 1
             if cache is not None:
                 cache.put(key, found)
-        else:
-            from_cache += 1
         clusters = [[c for i in cl for c in copies[distinct[i]]] for cl in found]
         ids = [make_group_id(challenge, (m.key for m in cl)) for cl in clusters]
         members_of: dict[str, list[OptionCandidate]] = dict(zip(ids, clusters))
