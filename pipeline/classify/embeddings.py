@@ -22,6 +22,7 @@ import numpy as np
 
 from pipeline.classify.hash_store import HashStore
 from pipeline.classify.onnx_encoder import OnnxEncoder, export_onnx, onnx_file
+from pipeline.classify.quantize import quantize_int8, recipe_tag
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, InputFormatError
 from pipeline.records import content_hash
@@ -90,9 +91,15 @@ class Embedder:
         self.batch_size = cfg.batch_size
         self.device = cfg.device
         self.runtime = cfg.runtime if cfg.device == "cpu" else "torch"
+        self.precision = cfg.precision
+        if self.precision == "int8" and self.runtime != "onnx":
+            raise ConfigError("embed.precision int8 runs only in the ONNX runtime on cpu "
+                              f"(embed.runtime is {cfg.runtime!r}, embed.device {cfg.device!r}): "
+                              "set embed.precision: float32 and retrain (`cenb train`).")
         self.cache_dir = settings.cache_dir
-        # Truncation changes the vectors, so it is part of the cache key.
-        self.model_id = f"{cfg.model}@{cfg.max_seq_length}"
+        # Truncation and precision change the vectors, so they are part of the cache key.
+        self.model_id = f"{cfg.model}@{cfg.max_seq_length}" + (
+            "" if self.precision == "float32" else f"-int8-{recipe_tag()}")
         self.cache = (EmbeddingCache(settings.cache_dir / "embeddings", self.model_id, self.dim)
                       if use_cache else None)
         self._model = None
@@ -136,6 +143,11 @@ class Embedder:
             target = onnx_file(package, path, self.cache_dir)
             if not target.exists():
                 export_onnx(path, target)
+            if self.precision == "int8":
+                quantized = onnx_file(package, path, self.cache_dir, f"int8-{recipe_tag()}")
+                if not quantized.exists():
+                    quantize_int8(target, quantized, path / "tokenizer.json")
+                target = quantized
             self._onnx = OnnxEncoder(path, target, self.dim, self.max_seq_length,
                                      self.batch_size)
         return self._onnx

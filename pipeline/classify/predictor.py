@@ -68,6 +68,7 @@ class Predictor:
     rule_cache: RuleCache | None = None
     prediction_cache: PredictionCache | None = None
     rules_cfg: RulesSettings = RulesSettings()
+    embed_precision: str = "float32"   # of the vectors the heads were fitted on
 
     # -- persistence ----------------------------------------------------------------------------
     def save(self, models_dir: Path) -> list[Path]:
@@ -81,6 +82,7 @@ class Predictor:
             "arrays_file": ARRAYS_FILE,
             "arrays_sha256": file_sha256(arr_path),
             "embed_model": self.embed_model,
+            "embed_precision": self.embed_precision,
             "challenge_keys": list(CHALLENGE_KEYS),
             "stakeholder_keys": list(STAKEHOLDER_KEYS),
             "classify_settings": self.cfg.model_dump(),
@@ -124,6 +126,12 @@ class Predictor:
             raise ModelNotTrainedError(
                 f"The model was trained on embeddings of {header['embed_model']!r} but "
                 f"params.yaml asks for {settings.embed.model!r}: run `cenb train`.")
+        # Model files from before embed.precision existed were fitted on float32 vectors.
+        precision = header.get("embed_precision", "float32")
+        if precision != settings.embed.precision:
+            raise ModelNotTrainedError(
+                f"The model was trained on {precision} embeddings but params.yaml asks for "
+                f"embed.precision {settings.embed.precision}: run `cenb train`.")
         cfg = ClassifySettings(**header["classify_settings"])
         lexicon = {p: tuple(k) for p, k in header["actor_lexicon"].items()}
         embedder = Embedder(settings)
@@ -144,6 +152,7 @@ class Predictor:
                 prediction_fingerprint(path, rules_fp,
                                        f"{embedder.model_id}/{settings.embed.runtime}")),
             rules_cfg=settings.rules,
+            embed_precision=precision,
         )
 
     # -- prediction -----------------------------------------------------------------------------
@@ -292,4 +301,4 @@ class Predictor:
 
     def describe(self) -> dict[str, Any]:
         return {"trained_at": self.header.get("trained_at"), "rows": self.header.get("rows"),
-                "embed_model": self.embed_model}
+                "embed_model": self.embed_model, "embed_precision": self.embed_precision}

@@ -117,7 +117,8 @@ def fit_predictor(ds: Dataset, idx: np.ndarray, prior: Prior, settings: Settings
     return Predictor(challenge=challenge, stakeholder=stake, cfg=cfg,
                      abstain_threshold=cfg.abstain_threshold,
                      option_min_substantive=cfg.option_min_substantive, lexicon=lexicon,
-                     embed_model=settings.embed.model, header=dict(header or {}))
+                     embed_model=settings.embed.model, header=dict(header or {}),
+                     embed_precision=settings.embed.precision)
 
 
 @dataclass
@@ -440,6 +441,7 @@ def train_model(settings: Settings, log_mlflow: bool = True, progress: bool = Tr
         say(f"eval-dev file {settings.eval_dev} not found: dev figures skipped")
     metrics["train_seconds"] = round(time.perf_counter() - t0, 1)
     metrics["embed_model"] = settings.embed.model
+    metrics["embed_precision"] = settings.embed.precision
     (models_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=1, ensure_ascii=False) +
                                            "\n", encoding="utf-8")
     files.append(models_dir / METRICS_FILE)

@@ -103,6 +103,22 @@ def test_tampered_arrays_are_refused(trained, tmp_path):
         Predictor.load(settings)
 
 
+def test_a_model_fitted_on_other_vector_precision_is_refused(trained, tmp_path):
+    import shutil
+
+    import yaml
+
+    root = tmp_path / "copy"
+    shutil.copytree(trained.base_dir, root, ignore=shutil.ignore_patterns("mlruns*"))
+    header = json.loads((root / "models" / "challenges.json").read_text())
+    assert header["embed_precision"] == trained.embed.precision == "int8"
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params.setdefault("embed", {})["precision"] = "float32"
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
+    with pytest.raises(ModelNotTrainedError, match="trained on int8 embeddings"):
+        Predictor.load(load_settings(root / "params.yaml"))
+
+
 def _check_contract(objs: list[dict], ids: list) -> None:
     assert [o["id"] for o in objs] == ids
     for o in objs:
