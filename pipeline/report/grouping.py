@@ -174,8 +174,11 @@ def collect_candidates(
     """
     out: list[OptionCandidate] = []
     for cp in sorted(paragraphs, key=ClassifiedParagraph.sort_key):
-        challenges = [c for c in CHALLENGE_KEYS if c in cp.challenges]
-        if not cp.is_policy_option or not challenges:
+        if not cp.is_policy_option:
+            continue
+        own = set(cp.challenges)   # a property that copies: read once, not once per key
+        challenges = [c for c in CHALLENGE_KEYS if c in own]
+        if not challenges:
             continue
         found = option_sentences_of(cp, find_sentences)
         spans: list[tuple[int, int, str | None, tuple[str, ...]]] = []

@@ -92,3 +92,20 @@ def test_rotated_landscape_page_reads_in_lines(realdoc):
     text = " ".join(b.text for b in extract_pdf(
         realdoc("pdfplumber-nics-background-checks-2015-11-rotated.pdf"), 600).blocks)
     assert "These statistics represent the number of firearm background checks" in text
+
+
+def test_fake_bold_drawn_twice_is_read_once(tmp_path):
+    """A heading overprinted 0.4 pt to the right (how some tools fake bold) is read once; a
+    letter repeated a glyph further on is kept."""
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "fake-bold.pdf"
+    c = canvas.Canvas(str(path))
+    for dx in (0.0, 0.4):
+        c.drawString(72 + dx, 720, "Network resilience")
+    c.drawString(72, 690, "Operators should keep spare capacity for floods.")
+    c.save()
+    texts = [b.text for b in read_document(path, ExtractSettings()).blocks]
+    joined = " ".join(texts)
+    assert "Network resilience" in joined and "NNeettwwoorrkk" not in joined
+    assert "Operators should keep spare capacity for floods." in joined
