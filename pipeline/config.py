@@ -62,9 +62,10 @@ class EmbedSettings(_Section):
     # "onnx": the model exported once to ONNX and run by onnxruntime (same vectors, faster on
     # CPU); "torch": sentence-transformers itself (always used for a device other than cpu).
     runtime: Literal["onnx", "torch"] = "onnx"
-    # "int8": the ONNX graph's weights quantised to int8 per output channel (runtime onnx on cpu
-    # only): 1.8x the float32 throughput on 2 cores, cosine 0.993 to the float32 vectors on
-    # average. The classifier must be trained on the same precision it predicts with.
+    # "int8": the ONNX graph with int8 weights and activation scales calibrated once
+    # (pipeline/classify/quantize.py; runtime onnx on cpu only): 1.4-1.6x the float32
+    # throughput on 2 cores, cosine 0.995 to the float32 vectors on average. The classifier
+    # must be trained on the precision it predicts with (Predictor.load checks).
     precision: Literal["int8", "float32"] = "int8"
 
 
