@@ -97,9 +97,11 @@ class Embedder:
                               f"(embed.runtime is {cfg.runtime!r}, embed.device {cfg.device!r}): "
                               "set embed.precision: float32 and retrain (`cenb train`).")
         self.cache_dir = settings.cache_dir
+        # The graph the onnx runtime runs: its file name and the cache key both carry it.
+        self.graph_variant = "float32" if self.precision == "float32" else f"int8-{recipe_tag()}"
         # Truncation and precision change the vectors, so they are part of the cache key.
         self.model_id = f"{cfg.model}@{cfg.max_seq_length}" + (
-            "" if self.precision == "float32" else f"-int8-{recipe_tag()}")
+            "" if self.precision == "float32" else f"-{self.graph_variant}")
         self.cache = (EmbeddingCache(settings.cache_dir / "embeddings", self.model_id, self.dim)
                       if use_cache else None)
         self._model = None
@@ -140,14 +142,13 @@ class Embedder:
         if self._onnx is None:
             path = self._weights_dir()
             package = KNOWN_MODELS[self.model_name][2]
-            target = onnx_file(package, path, self.cache_dir)
+            target = onnx_file(package, path, self.cache_dir, self.graph_variant)
             if not target.exists():
-                export_onnx(path, target)
-            if self.precision == "int8":
-                quantized = onnx_file(package, path, self.cache_dir, f"int8-{recipe_tag()}")
-                if not quantized.exists():
-                    quantize_int8(target, quantized, path / "tokenizer.json")
-                target = quantized
+                exported = onnx_file(package, path, self.cache_dir)
+                if not exported.exists():
+                    export_onnx(path, exported)
+                if exported != target:
+                    quantize_int8(exported, target, path / "tokenizer.json")
             self._onnx = OnnxEncoder(path, target, self.dim, self.max_seq_length,
                                      self.batch_size)
         return self._onnx

@@ -24,17 +24,17 @@ from pipeline.errors import ConfigError
 EXPORT_VERSION = 1   # bump when the exported graph changes
 
 
-def onnx_file(package: str, model_dir: Path, cache_dir: Path, precision: str = "float32") -> Path:
-    """Where the exported graph of `package` (at `precision`) lives: beside the environment that
-    holds its weights (shared by every cache dir, so tests and runs export once), else under
-    cache_dir."""
+def onnx_file(package: str, model_dir: Path, cache_dir: Path, variant: str = "float32") -> Path:
+    """Where the exported graph of `package` (its `variant`: "float32", or a quantised one such
+    as "int8-<recipe tag>") lives: beside the environment that holds its weights (shared by
+    every cache dir, so tests and runs export once), else under cache_dir."""
     try:
         version = metadata.version(package)
     except metadata.PackageNotFoundError:
         version = "0"
     weights = model_dir / "model.safetensors"
     size = weights.stat().st_size if weights.exists() else 0
-    suffix = "" if precision == "float32" else f"-{precision}"
+    suffix = "" if variant == "float32" else f"-{variant}"
     name = f"{package}-{version}-{size}-v{EXPORT_VERSION}{suffix}.onnx"
     shared = Path(sys.prefix) / "share" / "cenb" / "onnx"
     for directory in (shared, cache_dir / "onnx"):

@@ -78,9 +78,6 @@ class _Calibration:
         ids = np.array([self._tok.encode(text).ids], dtype=np.int64)
         return {"input_ids": ids, "attention_mask": np.ones_like(ids)}
 
-    def rewind(self) -> None:
-        self._items = iter(calibration_texts())
-
 
 def quantize_int8(source: Path, out: Path, tokenizer_file: Path) -> Path:
     """Write the statically quantised graph of `source` to `out` (atomically)."""

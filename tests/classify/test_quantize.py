@@ -13,11 +13,13 @@ from pipeline.config import load_settings
 def test_float_matmuls_are_the_attention_products_and_down_projections(tmp_path,
                                                                         project_factory):
     settings = load_settings(project_factory(tmp_path, tmp_path / "cache"))
-    Embedder(settings, use_cache=False).load()          # exports and quantises if needed
+    embedder = Embedder(settings, use_cache=False)
+    embedder.load()                                     # exports and quantises if needed
+    assert embedder.graph_variant == f"int8-{quantize.recipe_tag()}"
     loader, _, package = KNOWN_MODELS[settings.embed.model]
     weights = loader()
     float_path = onnx_file(package, weights, settings.cache_dir)
-    int8_path = onnx_file(package, weights, settings.cache_dir, f"int8-{quantize.recipe_tag()}")
+    int8_path = onnx_file(package, weights, settings.cache_dir, embedder.graph_variant)
     graph = onnx.load(str(float_path)).graph
     kept = quantize.float_matmuls(graph)
     matmuls = [n.name for n in graph.node if n.op_type == "MatMul"]
