@@ -1,9 +1,9 @@
-"""Run one output writer in a forked child while the parent writes the others.
+"""Run output writers in a forked child while the parent writes the others.
 
 The writers (xlsxwriter, python-docx, Jinja) are pure Python, so threads would take turns on
 one core; a forked child shares the parent's finished grouping without copying or pickling it
-and uses the second core. At 3,000 contributions the review sheet takes as long as
-paragraphs.jsonl and the HTML and Word reports together, so running it beside them halves the
+and uses the second core. At 3,000 contributions the review sheet and the Word report take
+about as long as paragraphs.jsonl and the HTML report, so writing them in the child halves the
 writing time of every run.
 
 The child sends back only a small JSON result. If it fails in any way (an exception, a crash,

@@ -1,8 +1,10 @@
 """report.html: one self-contained page (inline CSS and SVG, no scripts, no external URLs).
 
 Rendered with Jinja2 with autoescaping ON for every value: contributor text can never become
-markup. The only values marked safe are the SVG charts, built in charts.py from escaped text, and
-a quote's attribution, built by Markup.format (which escapes what it inserts).
+markup. The only values marked safe are the SVG charts, built in charts.py from escaped text, a
+quote's attribution, built by Markup.format (which escapes what it inserts), and the HTML of each
+group and contribution, rendered by the autoescaping macros of fragments.html.j2 (or kept from
+an earlier run by fragment_cache, under the hash of the same view).
 
 The page's hundreds of thousands of quotes and cited paragraphs are named tuples rather than
 dicts: Jinja looks `q.text` up as an attribute first, and on a dict that failed with an exception
@@ -11,6 +13,7 @@ each time (3,000 contributions: 1.8 million lookups).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections import Counter, defaultdict
 from functools import lru_cache
@@ -23,6 +26,7 @@ from markupsafe import Markup
 
 from pipeline.report.areas import AREAS, ROLE_NAMES, role_name
 from pipeline.report.charts import PALETTE, bar_chart, heat_colour, heat_text_colour
+from pipeline.report.fragment_cache import FragmentCache
 from pipeline.report.grouping import GroupingResult, OptionGroup
 from pipeline.report.model import ReportInput
 from pipeline.report.quotes import Quote, QuoteBook, paragraph_matches_document
@@ -211,11 +215,10 @@ def build_view(inp: ReportInput, grouping: GroupingResult, quotes: QuoteBook,
             confirmed=cp.confirmed.summary if cp.confirmed is not None else None,
             groups=sorted(groups_of[pid])))
     contributions = []
-    for i, (name, doc) in enumerate(sorted(inp.documents.items(),
-                                           key=lambda kv: (kv[1].contributor.casefold(),
-                                                           kv[0]))):
+    for name, doc in sorted(inp.documents.items(),
+                            key=lambda kv: (kv[1].contributor.casefold(), kv[0])):
         contributions.append({
-            "anchor": f"doc-{i + 1}", "contributor": doc.contributor,
+            "anchor": contribution_anchor(name), "contributor": doc.contributor,
             "organisation": doc.organisation,
             "stakeholder_group": group_label(doc.stakeholder_group),
             "source_file": name, "file_type": doc.file_type, "pages": doc.pages,
@@ -249,11 +252,36 @@ def build_view(inp: ReportInput, grouping: GroupingResult, quotes: QuoteBook,
     }
 
 
-def write_html(path: Path, view: dict[str, Any]) -> Path:
+def contribution_anchor(source_file: str) -> str:
+    """The id of a contribution's block: from its file name, not its position, so that adding
+    a contribution leaves the other blocks (and their cached HTML) as they were."""
+    return "doc-" + hashlib.sha1(source_file.encode("utf-8")).hexdigest()[:10]
+
+
+def render_fragments(env: Environment, view: dict[str, Any],
+                     cache: FragmentCache | None = None) -> None:
+    """Give every group and contribution of the view its HTML ("html"), rendered by the
+    macros of fragments.html.j2 or, for a view rendered before, taken from the cache."""
+    macros = env.get_template("fragments.html.j2").module
+    parts: list[tuple[str, list[dict[str, Any]], Any]] = [
+        ("group", [g for a in view["areas"] for g in a["groups"]], macros.group_body),
+        ("contribution", view["contributions"], macros.source_block)]
+    for kind, views, macro in parts:
+        if cache is not None:
+            rendered = cache.render(kind, views, macro)
+        else:
+            rendered = [str(macro(v)) for v in views]
+        for v, html in zip(views, rendered):
+            v["html"] = Markup(html)   # noqa: S704 - rendered by the autoescaping macros
+
+
+def write_html(path: Path, view: dict[str, Any], fragments: FragmentCache | None = None) -> Path:
     """Streamed to disk in pieces: at 3,000 contributions the page is 100 MB, which as one
     string and its UTF-8 copy held 0.2 GB at once."""
+    env = _env()
+    render_fragments(env, view, fragments)
     tmp = path.with_name(path.name + ".tmp")
-    stream = _env().get_template("report.html.j2").stream(**view)
+    stream = env.get_template("report.html.j2").stream(**view)
     stream.enable_buffering(256)
     with tmp.open("w", encoding="utf-8") as fh:
         stream.dump(fh)

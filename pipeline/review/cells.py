@@ -5,6 +5,9 @@ A value that a spreadsheet program could read as a formula or a DDE command (fir
 mark spreadsheets use for "this is text". So that reading back is unambiguous, a value that
 already starts with an apostrophe gets one too; `restore_text` removes exactly one.
 Characters that cannot be stored in XLSX (C0 control characters) are replaced by U+FFFD.
+Text shaped like "<r>...</r>" gets the apostrophe too: xlsxwriter (constant_memory) writes such a
+string into the sheet as raw XML, so without it a submission could inject a cell, formula
+included.
 """
 
 from __future__ import annotations
@@ -18,14 +21,17 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 CELL_LIMIT = 32767
 DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 SAFE_MARK = "'"
+_MARKED_FIRST = frozenset(DANGEROUS_FIRST + (SAFE_MARK,))
 
 
 def neutralise(value: Any) -> Any:
     """The value to store in a cell: numbers and booleans as they are, text made inert."""
     if value is None or isinstance(value, (bool, int, float)):
         return value
-    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", str(value))
-    if text.startswith(DANGEROUS_FIRST) or text.startswith(SAFE_MARK):
+    text = value if type(value) is str else str(value)
+    if ILLEGAL_CHARACTERS_RE.search(text):
+        text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+    if text[:1] in _MARKED_FIRST or (text.startswith("<r>") and text.endswith("</r>")):
         text = SAFE_MARK + text
     if len(text) > CELL_LIMIT:   # a display cell (a long contributor list): cut visibly
         text = text[:CELL_LIMIT - 1] + "\u2026"

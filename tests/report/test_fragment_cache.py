@@ -1,0 +1,70 @@
+"""report.html's groups and contributions are rendered once and reused while their view holds."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pipeline.report.build import build_report
+from pipeline.report.fragment_cache import FragmentCache, view_key
+from pipeline.report.html import build_view, contribution_anchor, write_html
+
+NOW = datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc)
+META = {"version": "test", "generated_at": "2026-12-03 12:00", "input_dir": None, "model": None}
+
+
+def _views(tmp_path: Path, make_input, finder, encode, settings_for, **kw):
+    inp = make_input(input_dir=tmp_path / "in", **kw)
+    out = tmp_path / "out"
+    result = build_report(inp, encode, settings_for(), out, find_sentences=finder, now=NOW)
+    return lambda: build_view(inp, result.grouping, result.quotes, out, "Report", META)
+
+
+def test_a_second_page_is_the_same_html_from_the_cache(tmp_path, make_input, finder,
+                                                        encode_tfidf, settings_for):
+    view = _views(tmp_path, make_input, finder, encode_tfidf, settings_for)
+    plain = write_html(tmp_path / "plain.html", view()).read_text(encoding="utf-8")
+    cache = FragmentCache(tmp_path / "cache")
+    first = write_html(tmp_path / "first.html", view(), cache).read_text(encoding="utf-8")
+    rendered = cache.misses
+    assert rendered > 5 and cache.hits == 0
+    second = write_html(tmp_path / "second.html", view(), cache).read_text(encoding="utf-8")
+    assert cache.misses == rendered and cache.hits == rendered
+    assert first == plain and second == plain
+    cache.close()
+
+
+def test_only_a_changed_group_is_rendered_again(tmp_path, make_input, finder, encode_tfidf,
+                                                settings_for):
+    view = _views(tmp_path, make_input, finder, encode_tfidf, settings_for)
+    cache = FragmentCache(tmp_path / "cache")
+    write_html(tmp_path / "first.html", view(), cache)
+    rendered = cache.misses
+    changed = view()
+    group = next(g for a in changed["areas"] for g in a["groups"])
+    group["confidence"] = 0.0123
+    page = write_html(tmp_path / "second.html", changed, cache).read_text(encoding="utf-8")
+    assert cache.misses == rendered + 1
+    assert "<b>Confidence:</b> 0.01</span>" in page
+    cache.close()
+
+
+def test_keys_follow_every_value_of_the_view() -> None:
+    base = {"id": "g-1", "quotes": [("q-1", "text", None)], "confidence": 0.5}
+    assert view_key("group", base) == view_key("group", dict(base))
+    assert view_key("group", base) != view_key("contribution", base)
+    assert view_key("group", base) != view_key("group", {**base, "quotes": [("q-1", "Text", None)]})
+    assert view_key("group", base) != view_key("group", {**base, "confidence": 0.51})
+
+
+def test_contribution_anchors_do_not_depend_on_the_other_contributions(
+        tmp_path, make_input, finder, encode_tfidf, settings_for):
+    full = _views(tmp_path / "a", make_input, finder, encode_tfidf, settings_for)()
+    anchors = {c["source_file"]: c["anchor"] for c in full["contributions"]}
+    assert all(a == contribution_anchor(f) for f, a in anchors.items())
+    assert len(set(anchors.values())) == len(anchors)
+    dropped = sorted(anchors)[0]
+    fewer = _views(tmp_path / "b", make_input, finder, encode_tfidf, settings_for,
+                   drop=(dropped,))()
+    assert {c["source_file"]: c["anchor"] for c in fewer["contributions"]} == {
+        f: a for f, a in anchors.items() if f != dropped}
