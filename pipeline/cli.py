@@ -7,6 +7,7 @@ stderr and exit status 2; nothing else is swallowed.
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from pathlib import Path
@@ -27,6 +28,20 @@ app = typer.Typer(
 )
 review_app = typer.Typer(help="Apply a reviewer's decisions from review.xlsx.", no_args_is_help=True)
 app.add_typer(review_app, name="review")
+
+# A run holds millions of long-lived objects (paragraphs, predictions, quotes), and CPython's
+# default thresholds (700, 10, 10) traverse all of them in a full collection every few hundred
+# thousand allocations: at 3,000 contributions reading the cached predictions back took 2.9 s
+# instead of 1.7 s, and collecting the candidate quotes 2.3 s instead of 1.6 s. Cyclic garbage
+# is still collected, only less often; reference counting frees everything else at once.
+GC_THRESHOLDS = (100_000, 50, 100)
+
+
+@app.callback()
+def _process_settings() -> None:
+    """Settings of the command-line process (not of a notebook importing the package)."""
+    gc.set_threshold(*GC_THRESHOLDS)
+
 
 ParamsOpt = typer.Option(None, "--params", help="params.yaml to use (default: the project's).")
 QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress bars.")

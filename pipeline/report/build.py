@@ -37,6 +37,7 @@ from pipeline.report.model import ClassifiedParagraph, ReportInput
 from pipeline.report.quotes import QuoteBook
 from pipeline.review.confirmed import ConfirmedLabel
 from pipeline.review.sheet import choose_review_path, write_review_sheet
+from pipeline.review.sheet_rows import RowCache
 from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
 
 log = logging.getLogger(__name__)
@@ -178,11 +179,15 @@ def build_report(
     def write_in_child() -> dict[str, Any]:
         times: dict[str, float] = {}
         t = time.perf_counter()
-        write_review_sheet(review_path, grouping, inp.paragraphs,
-                           meta={"generated_at": now.isoformat(timespec="seconds"),
-                                 "input_dir": meta["input_dir"] or "",
-                                 "group_threshold": rs.group_threshold,
-                                 "cenb_version": __version__})
+        rows = RowCache(settings.cache_dir / "review")
+        try:
+            write_review_sheet(review_path, grouping, inp.paragraphs,
+                               meta={"generated_at": now.isoformat(timespec="seconds"),
+                                     "input_dir": meta["input_dir"] or "",
+                                     "group_threshold": rs.group_threshold,
+                                     "cenb_version": __version__}, row_cache=rows)
+        finally:
+            rows.close()
         _stage(times, "write_review", t)
         t = time.perf_counter()
         write_docx(docx_path, inp, grouping, rs.title, generated_at=now.strftime("%d %B %Y"))

@@ -26,7 +26,7 @@ from markupsafe import Markup
 
 from pipeline.report.areas import AREAS, ROLE_NAMES, role_name
 from pipeline.report.charts import PALETTE, bar_chart, heat_colour, heat_text_colour
-from pipeline.report.fragment_cache import FragmentCache
+from pipeline.report.fragment_cache import Fragment, FragmentCache
 from pipeline.report.grouping import GroupingResult, OptionGroup
 from pipeline.report.model import ReportInput
 from pipeline.report.quotes import Quote, QuoteBook, paragraph_matches_document
@@ -258,32 +258,29 @@ def contribution_anchor(source_file: str) -> str:
     return "doc-" + hashlib.sha1(source_file.encode("utf-8")).hexdigest()[:10]
 
 
-def render_fragments(env: Environment, view: dict[str, Any],
+def attach_fragments(env: Environment, view: dict[str, Any],
                      cache: FragmentCache | None = None) -> None:
-    """Give every group and contribution of the view its HTML ("html"), rendered by the
-    macros of fragments.html.j2 or, for a view rendered before, taken from the cache."""
+    """Give every group and contribution of the view its HTML ("html"): rendered by the macros
+    of fragments.html.j2 when the page reaches it or, for a view rendered before, taken from the
+    cache."""
     macros = env.get_template("fragments.html.j2").module
-    parts: list[tuple[str, list[dict[str, Any]], Any]] = [
-        ("group", [g for a in view["areas"] for g in a["groups"]], macros.group_body),
-        ("contribution", view["contributions"], macros.source_block)]
-    for kind, views, macro in parts:
-        if cache is not None:
-            rendered = cache.render(kind, views, macro)
-        else:
-            rendered = [str(macro(v)) for v in views]
-        for v, html in zip(views, rendered):
-            v["html"] = Markup(html)   # noqa: S704 - rendered by the autoescaping macros
+    for g in (g for a in view["areas"] for g in a["groups"]):
+        g["html"] = Fragment(cache, "group", g, macros.group_body)
+    for c in view["contributions"]:
+        c["html"] = Fragment(cache, "contribution", c, macros.source_block)
 
 
 def write_html(path: Path, view: dict[str, Any], fragments: FragmentCache | None = None) -> Path:
     """Streamed to disk in pieces: at 3,000 contributions the page is 100 MB, which as one
     string and its UTF-8 copy held 0.2 GB at once."""
     env = _env()
-    render_fragments(env, view, fragments)
+    attach_fragments(env, view, fragments)
     tmp = path.with_name(path.name + ".tmp")
     stream = env.get_template("report.html.j2").stream(**view)
     stream.enable_buffering(256)
     with tmp.open("w", encoding="utf-8") as fh:
         stream.dump(fh)
+    if fragments is not None:
+        fragments.flush()
     tmp.replace(path)
     return path

@@ -34,7 +34,7 @@ from pipeline.report.model import ClassifiedParagraph
 from pipeline.records import file_sha256
 from pipeline.review.cells import CELL_LIMIT, restore_text, write_cell
 from pipeline.review.confirmed import DECISIONS
-from pipeline.review.sheet_rows import splice_rows
+from pipeline.review.sheet_rows import RowCache, splice_rows
 from pipeline.taxonomy_keys import CHALLENGE_KEYS
 
 log = logging.getLogger(__name__)
@@ -249,7 +249,8 @@ def _write_row(ws: Any, cols: dict[str, int], r: int, values: dict, pre: dict) -
 
 def write_review_sheet(path: Path, grouping: GroupingResult,
                        paragraphs: Sequence[ClassifiedParagraph],
-                       meta: dict[str, Any] | None = None) -> SheetWriteResult:
+                       meta: dict[str, Any] | None = None,
+                       row_cache: RowCache | None = None) -> SheetWriteResult:
     """Write review.xlsx for one run (groups, every paragraph, README, dropdowns).
 
     Written with xlsxwriter (reading back uses openpyxl; openpyxl took 33 s at 70,000
@@ -334,7 +335,7 @@ def write_review_sheet(path: Path, grouping: GroupingResult,
         write_cell(m, i, 1, v if isinstance(v, (int, float, bool)) or v is None else str(v))
     m.hide()
     wb.close()
-    splice_rows(tmp, {name: v for name, v in spliced.items() if v[0]})
+    splice_rows(tmp, {name: v for name, v in spliced.items() if v[0]}, row_cache)
     tmp.replace(path)
     return SheetWriteResult(path=path, groups=len(grouping.groups), paragraphs=len(ordered),
                             prefilled=prefilled)

@@ -91,3 +91,19 @@ def test_an_unreadable_row_is_predicted_again(tmp_path):
     cache._store.put_many([("k", b"not json")])
     assert cache.get_many(["k", "other"]) == {}
     cache.close()
+
+
+def test_values_round_trip_exactly_and_unreadable_rows_are_missing(tmp_path):
+    from pipeline.records import Prediction
+
+    pred = Prediction(challenges=["mobile"], challenge_scores={"mobile": 0.1 + 0.2, "iot": 1e-300},
+                      stakeholders=[], stakeholder_scores={"users": 2.0 / 3.0},
+                      is_policy_option=True, extra={"option_sentences": [{"start": 0}]})
+    cache = PredictionCache(tmp_path, "f" * 16)
+    cache.put_many([("a", pred)])
+    cache._store.put_many([("old", b'{"c": [], "cs": {}}'), ("cut", b"\x10\x00\x00\x00{")])
+    got = cache.get_many(["a", "old", "cut", "absent"])
+    assert list(got) == ["a"]
+    assert asdict(got["a"]) == asdict(pred)
+    assert list(got["a"].challenge_scores) == ["mobile", "iot"]
+    cache.close()

@@ -93,3 +93,26 @@ def test_xlsxwriter_itself_no_longer_takes_markup_from_text(tmp_path: Path) -> N
     ws = load_workbook(path)["Body"]
     assert ws["D6"].value is None and ws["Z9"].value is None
     assert all(cell.data_type != "f" for row in ws.iter_rows() for cell in row)
+
+
+def test_cached_rows_give_the_same_workbook_and_follow_their_values(tmp_path: Path) -> None:
+    from pipeline.review.sheet_rows import RowCache
+
+    cache = RowCache(tmp_path / "cache")
+    plain, first, second = (tmp_path / f"{n}.xlsx" for n in ("plain", "first", "second"))
+    for path in (plain, first, second):
+        _workbook(path, None, len(ROWS))
+    splice_rows(plain, {"Body": (ROWS, len(COLUMNS))})
+    splice_rows(first, {"Body": (ROWS, len(COLUMNS))}, cache)
+    assert (cache.hits, cache.misses) == (0, len(ROWS))
+    # the same rows one place further down, one of them changed: only that one is new
+    moved = [["p-0", 1, "A new first row.", None, None, None]] + [list(r) for r in ROWS]
+    moved[3][2] = "changed text"
+    _workbook(second, None, len(moved))
+    splice_rows(second, {"Body": (moved, len(COLUMNS))}, cache)
+    assert (cache.hits, cache.misses) == (len(ROWS) - 1, len(ROWS) + 2)
+    assert _sheet_xml(first, "Body") == _sheet_xml(plain, "Body")
+    by_cell = tmp_path / "by_cell.xlsx"
+    _workbook(by_cell, moved, len(moved))
+    assert _sheet_xml(second, "Body") == _sheet_xml(by_cell, "Body")
+    cache.close()
