@@ -7,11 +7,12 @@ Sheets
 - Lists (hidden): the values of the dropdowns. _meta (hidden): format version, run facts.
 - Members (hidden, only when needed): the paragraph ids of a group too large for one cell.
 
-Every cell that holds contributor text goes through cells.set_cell (formula characters
-neutralised, typed as text); no formula is ever written. Hidden columns hold, per row, a check
-hash of the row's id and text (so `cenb review apply` notices an edited id) and the values this
-program pre-filled from earlier confirmed decisions (so a re-run can tell reviewer input from
-its own pre-fill and never overwrites a reviewed sheet).
+Every cell that holds contributor text goes through cells.neutralise (formula characters
+neutralised, typed as text; by write_cell, or by sheet_rows for the large sheets); no formula is
+ever written. Hidden columns hold, per row, a check hash of the row's id and text (so `cenb
+review apply` notices an edited id) and the values this program pre-filled from earlier
+confirmed decisions (so a re-run can tell reviewer input from its own pre-fill and never
+overwrites a reviewed sheet).
 """
 
 from __future__ import annotations
@@ -335,7 +336,9 @@ def write_review_sheet(path: Path, grouping: GroupingResult,
         write_cell(m, i, 1, v if isinstance(v, (int, float, bool)) or v is None else str(v))
     m.hide()
     wb.close()
-    splice_rows(tmp, {name: v for name, v in spliced.items() if v[0]}, row_cache)
+    spliced = {name: v for name, v in spliced.items() if v[0]}
+    if spliced:
+        splice_rows(tmp, spliced, row_cache)
     tmp.replace(path)
     return SheetWriteResult(path=path, groups=len(grouping.groups), paragraphs=len(ordered),
                             prefilled=prefilled)

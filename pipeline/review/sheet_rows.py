@@ -1,12 +1,12 @@
-"""The body rows of one large worksheet, written as SpreadsheetML and spliced into a workbook.
+"""The body rows of large worksheets, written as SpreadsheetML and spliced into a workbook.
 
 Why: at 3,000 contributions the Paragraphs sheet is 69,000 rows x 19 columns, and xlsxwriter's
 per-cell API took 12.8 s of a 28-s re-run for it (it dispatches, stores and re-reads every cell).
 The rows hold nothing but inline strings and integers in their column's style, so they are
 written here as the very XML xlsxwriter writes for them in constant_memory mode (the tests
 compare the two byte for byte) in about a fifth of the time. xlsxwriter still writes the whole
-workbook: every other sheet, the styles, and this sheet's header row, column widths, frozen
-pane, autofilter and dropdowns; only the rows below the header are added afterwards.
+workbook: every other sheet, the styles, and these sheets' header rows, column widths, frozen
+panes, autofilters and dropdowns; only the rows below the headers are added afterwards.
 
 Values go through cells.neutralise first, exactly as cells.write_cell does: no value ever
 becomes a formula, and text is always escaped (xlsxwriter would pass a string shaped like
