@@ -5,6 +5,8 @@ file names or keys, so that a change to either starts afresh instead of serving 
 
 from __future__ import annotations
 
+import hashlib
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable
@@ -23,3 +25,11 @@ def hash_code(h: Any, sources: Iterable[str], dists: Iterable[str] = ()) -> None
         except metadata.PackageNotFoundError:
             version = "?"
         h.update(f"{dist}={version}".encode())
+
+
+@lru_cache(maxsize=None)
+def code_fingerprint(sources: tuple[str, ...], dists: tuple[str, ...] = ()) -> str:
+    """16 hex digits of sha256 over hash_code(sources, dists): computed once per process."""
+    h = hashlib.sha256()
+    hash_code(h, sources, dists)
+    return h.hexdigest()[:16]

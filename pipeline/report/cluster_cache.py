@@ -14,25 +14,18 @@ pickles.
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import orjson
 
 from pipeline.classify.hash_store import HashStore
-from pipeline.fingerprint import hash_code
-
-
-@lru_cache(maxsize=1)
-def _code_fingerprint() -> str:
-    h = hashlib.sha256()
-    hash_code(h, ("report/grouping.py",), ("numpy", "scipy"))
-    return h.hexdigest()[:16]
+from pipeline.fingerprint import code_fingerprint
 
 
 def cluster_key(vectors: np.ndarray, threshold: float) -> str:
-    h = hashlib.sha256(f"{_code_fingerprint()}\x1f{threshold!r}\x1f{vectors.shape}\x1f"
+    code = code_fingerprint(("report/grouping.py",), ("numpy", "scipy"))
+    h = hashlib.sha256(f"{code}\x1f{threshold!r}\x1f{vectors.shape}\x1f"
                        f"{vectors.dtype.str}\x1f".encode())
     h.update(np.ascontiguousarray(vectors).tobytes())
     return h.hexdigest()

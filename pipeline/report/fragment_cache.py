@@ -12,24 +12,16 @@ either starts a fresh file instead of serving stale HTML. Values are text, never
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import orjson
 
 from pipeline.classify.hash_store import HashStore
-from pipeline.fingerprint import hash_code
+from pipeline.fingerprint import code_fingerprint
 
 _SOURCES = ("report/templates/fragments.html.j2", "report/fragment_cache.py")
 _DISTS = ("jinja2", "markupsafe")
-
-
-@lru_cache(maxsize=1)
-def fragments_fingerprint() -> str:
-    h = hashlib.sha256()
-    hash_code(h, _SOURCES, _DISTS)
-    return h.hexdigest()[:16]
 
 
 def _plain(value: Any) -> Any:
@@ -46,12 +38,12 @@ def view_key(kind: str, view: Mapping[str, Any]) -> str:
 
 
 class FragmentCache:
-    """view_key -> rendered HTML in one SQLite file per fragments_fingerprint()."""
+    """view_key -> rendered HTML in one SQLite file per version of the macros and this code."""
 
     _FLUSH = 500   # rendered fragments stored at a time
 
     def __init__(self, directory: Path) -> None:
-        self.path = Path(directory) / f"fragments-{fragments_fingerprint()}.sqlite"
+        self.path = Path(directory) / f"fragments-{code_fingerprint(_SOURCES, _DISTS)}.sqlite"
         self._store = HashStore(self.path, "fragments", "html", "TEXT")
         self._pending: list[tuple[str, str]] = []
         self.hits = self.misses = 0

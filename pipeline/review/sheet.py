@@ -231,21 +231,13 @@ class SheetWriteResult:
     prefilled: int
 
 
-def _with_prefill(values: dict, pre: dict) -> int:
-    """A reviewer's earlier decisions pre-filled into the row's values and kept as JSON in
-    `prefill`. Returns 1 when something was pre-filled."""
+def _row(cols: dict[str, int], values: dict, pre: dict) -> list[Any]:
+    """A row's values in column order, with a reviewer's earlier decisions pre-filled and kept
+    as JSON in `prefill`."""
     if pre:
         values.update({k: v for k, v in pre.items() if v})
     values["prefill"] = json.dumps(pre, sort_keys=True) if pre else ""
-    return 1 if pre else 0
-
-
-def _write_row(ws: Any, cols: dict[str, int], r: int, values: dict, pre: dict) -> int:
-    """One row (0-based r) through xlsxwriter, pre-filled; returns 1 when pre-filled."""
-    filled = _with_prefill(values, pre)
-    for name, col in cols.items():
-        write_cell(ws, r, col, values.get(name))
-    return filled
+    return [values.get(name) for name in cols]
 
 
 def write_review_sheet(path: Path, grouping: GroupingResult,
@@ -265,10 +257,14 @@ def write_review_sheet(path: Path, grouping: GroupingResult,
     _readme(wb, wb.add_worksheet(README_SHEET), meta)
     prefilled = 0
 
+    # Each data sheet's header, columns, dropdowns and autofilter are xlsxwriter's; its rows are
+    # spliced in after wb.close() (sheet_rows: a fifth of xlsxwriter's time per cell).
+    spliced: dict[str, tuple[list[list[Any]], int]] = {}
     ws = wb.add_worksheet(GROUPS_SHEET)
     cols = _header(wb, ws, GROUP_COLUMNS, ("representative_wording", "contributors"))
     overflow: list[OptionGroup] = []
-    for r, g in enumerate(grouping.groups, start=1):
+    rows: list[list[Any]] = []
+    for g in grouping.groups:
         area = AREA_BY_KEY[g.challenge]
         ids = ", ".join(g.paragraph_ids)
         if len(ids) > CELL_LIMIT:
@@ -284,16 +280,17 @@ def write_review_sheet(path: Path, grouping: GroupingResult,
             "confirmed": f"{g.confirmed_count}/{len(g.paragraph_ids)}" if g.confirmed_count else "",
             "check": row_check("group", g.group_id, group_check_text(g)),
         }
-        prefilled += _write_row(ws, cols, r, values, _prefill_for_group(g))
+        pre = _prefill_for_group(g)
+        prefilled += bool(pre)
+        rows.append(_row(cols, values, pre))
     _validations(ws, cols, len(grouping.groups) + 1)
     ws.autofilter(0, 0, len(grouping.groups), len(GROUP_COLUMNS) - 1)
+    spliced[GROUPS_SHEET] = (rows, len(GROUP_COLUMNS))
 
-    # the Paragraphs sheet: header, columns, dropdowns and autofilter by xlsxwriter; its rows
-    # are spliced in after wb.close() (sheet_rows: a fifth of xlsxwriter's time per cell)
     ws = wb.add_worksheet(PARAGRAPHS_SHEET)
     cols = _header(wb, ws, PARAGRAPH_COLUMNS, ("text", "heading"))
     ordered = sorted(paragraphs, key=ClassifiedParagraph.sort_key)
-    rows: list[list[Any]] = []
+    rows = []
     for cp in ordered:
         p = cp.para
         values = {
@@ -307,10 +304,12 @@ def write_review_sheet(path: Path, grouping: GroupingResult,
             "confirmed": cp.confirmed.summary if cp.confirmed is not None else None,
             "check": row_check("paragraph", p.paragraph_id, p.text),
         }
-        prefilled += _with_prefill(values, _prefill_for_paragraph(cp))
-        rows.append([values.get(name) for name in cols])
+        pre = _prefill_for_paragraph(cp)
+        prefilled += bool(pre)
+        rows.append(_row(cols, values, pre))
     _validations(ws, cols, len(ordered) + 1)
     ws.autofilter(0, 0, len(ordered), len(PARAGRAPH_COLUMNS) - 1)
+    spliced[PARAGRAPHS_SHEET] = (rows, len(PARAGRAPH_COLUMNS))
 
     lists = wb.add_worksheet(LISTS_SHEET)
     write_cell(lists, 0, 0, "challenge_keys")
@@ -321,7 +320,6 @@ def write_review_sheet(path: Path, grouping: GroupingResult,
         write_cell(lists, i, 1, d)
     lists.hide()
 
-    spliced = {PARAGRAPHS_SHEET: (rows, len(PARAGRAPH_COLUMNS))}
     if overflow:
         members = wb.add_worksheet(MEMBERS_SHEET)
         write_cell(members, 0, 0, "group_id")

@@ -20,7 +20,6 @@ import math
 import re
 import shutil
 import zipfile
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 from xml.etree import ElementTree
@@ -29,7 +28,7 @@ import orjson
 from xlsxwriter.utility import xl_col_to_name
 
 from pipeline.classify.hash_store import HashStore
-from pipeline.fingerprint import hash_code
+from pipeline.fingerprint import code_fingerprint
 from pipeline.review.cells import neutralise
 
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -58,6 +57,7 @@ def _text_xml(text: str) -> str:
     return text
 
 
+_SOURCES, _DISTS = ("review/sheet_rows.py", "review/cells.py"), ("openpyxl",)
 _ROW = "\x00"   # the row number's place in a row's XML: neutralise() removes it from any value
 
 
@@ -90,7 +90,7 @@ class RowCache:
     """
 
     def __init__(self, directory: Path) -> None:
-        self.path = Path(directory) / f"rows-{_code_fingerprint()}.sqlite"
+        self.path = Path(directory) / f"rows-{code_fingerprint(_SOURCES, _DISTS)}.sqlite"
         self._store = HashStore(self.path, "rows", "xml", "TEXT")
         self.hits = self.misses = 0
 
@@ -115,13 +115,6 @@ class RowCache:
 
     def close(self) -> None:
         self._store.close()
-
-
-@lru_cache(maxsize=1)
-def _code_fingerprint() -> str:
-    h = hashlib.sha256()
-    hash_code(h, ("review/sheet_rows.py", "review/cells.py"), ("openpyxl",))
-    return h.hexdigest()[:16]
 
 
 ROWS_PER_CHUNK = 2000   # rows looked up, made and written at a time: memory stays flat
