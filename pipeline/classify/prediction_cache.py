@@ -8,7 +8,8 @@ code; the key is sha256 of text and heading, and the file name carries a fingerp
 rest, so retraining, a changed rule or a changed runtime starts a fresh file instead of serving
 stale results. Values are never pickles: the 23 scores as little-endian float64 (exactly the
 floats computed; as JSON their 17-digit decimals took 1.9 of the 3 s of reading 60,000
-predictions back) after a JSON head with the labels, the extras and the score keys.
+predictions back) after a JSON head with the labels, the extras and, when they are not the
+taxonomy's, the score keys.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from __future__ import annotations
 import hashlib
 import struct
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import orjson
 
 from pipeline.classify.hash_store import HashStore
 from pipeline.fingerprint import hash_code
 from pipeline.records import Prediction, content_hash
+from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
 
 _SOURCES = ("classify/predictor.py", "classify/model.py", "classify/prediction_cache.py")
 
@@ -45,9 +47,16 @@ _LENGTH = struct.Struct("<I")
 
 
 def _to_bytes(p: Prediction) -> bytes:
-    ck, sk = list(p.challenge_scores), list(p.stakeholder_scores)
-    head = orjson.dumps({"c": p.challenges, "s": p.stakeholders, "o": p.is_policy_option,
-                         "x": p.extra, "ck": ck, "sk": sk})
+    ck, sk = tuple(p.challenge_scores), tuple(p.stakeholder_scores)
+    head_obj: dict[str, Any] = {"c": p.challenges, "s": p.stakeholders,
+                                "o": p.is_policy_option, "x": p.extra}
+    # the score keys are stored only when they are not the taxonomy's (they always are for the
+    # model's predictions): 23 key strings were most of each head to parse back
+    if ck != CHALLENGE_KEYS:
+        head_obj["ck"] = ck
+    if sk != STAKEHOLDER_KEYS:
+        head_obj["sk"] = sk
+    head = orjson.dumps(head_obj)
     scores = [float(v) for v in p.challenge_scores.values()] + \
         [float(v) for v in p.stakeholder_scores.values()]
     return _LENGTH.pack(len(head)) + head + struct.pack(f"<{len(scores)}d", *scores)
@@ -56,7 +65,7 @@ def _to_bytes(p: Prediction) -> bytes:
 def _from_bytes(raw: bytes) -> Prediction:
     (n,) = _LENGTH.unpack_from(raw)
     obj = orjson.loads(raw[_LENGTH.size:_LENGTH.size + n])
-    ck, sk = obj["ck"], obj["sk"]
+    ck, sk = obj.get("ck", CHALLENGE_KEYS), obj.get("sk", STAKEHOLDER_KEYS)
     scores = struct.unpack_from(f"<{len(ck) + len(sk)}d", raw, _LENGTH.size + n)
     return Prediction(challenges=obj["c"], challenge_scores=dict(zip(ck, scores)),
                       stakeholders=obj["s"], stakeholder_scores=dict(zip(sk, scores[len(ck):])),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from itertools import repeat
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -68,21 +69,27 @@ def attach_confirmed(paragraphs: Iterable[ClassifiedParagraph],
     return n
 
 
+def _rounded(scores: dict[str, float], keys: tuple[str, ...]) -> dict[str, float]:
+    """{key: score rounded to 6 places} in taxonomy order; map() keeps the 1.6 million
+    round() calls of a 3,000-contribution run out of the interpreter loop."""
+    return dict(zip(keys, map(round, map(float, map(scores.get, keys, repeat(0.0))),
+                              repeat(6))))
+
+
 def paragraph_record(cp: ClassifiedParagraph, option_group: str | None) -> dict[str, Any]:
     """One line of paragraphs.jsonl (CONTRACTS.md fields first, then extras)."""
     p, pred = cp.para, cp.prediction
+    challenges, stakeholders = set(cp.challenges), set(cp.stakeholders)
     rec: dict[str, Any] = {
         "source_file": p.source_file,
         "contributor": p.contributor,
         "page": p.page,
         "paragraph": p.paragraph,
         "text": p.text,
-        "challenges": [k for k in CHALLENGE_KEYS if k in cp.challenges],
-        "challenge_scores": {k: round(float(pred.challenge_scores.get(k, 0.0)), 6)
-                             for k in CHALLENGE_KEYS},
-        "stakeholders": [k for k in STAKEHOLDER_KEYS if k in cp.stakeholders],
-        "stakeholder_scores": {k: round(float(pred.stakeholder_scores.get(k, 0.0)), 6)
-                               for k in STAKEHOLDER_KEYS},
+        "challenges": [k for k in CHALLENGE_KEYS if k in challenges],
+        "challenge_scores": _rounded(pred.challenge_scores, CHALLENGE_KEYS),
+        "stakeholders": [k for k in STAKEHOLDER_KEYS if k in stakeholders],
+        "stakeholder_scores": _rounded(pred.stakeholder_scores, STAKEHOLDER_KEYS),
         "is_policy_option": bool(cp.is_policy_option),
         "option_group": option_group,
         "paragraph_id": p.paragraph_id,

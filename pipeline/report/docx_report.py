@@ -28,6 +28,7 @@ from docx.opc.part import XmlPart
 from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
+from docx.text.paragraph import Paragraph
 
 from pipeline.report.areas import AREAS
 from pipeline.report.grouping import GroupingResult, OptionGroup
@@ -133,21 +134,6 @@ class Numbering:
         self.numbering.append(num)
         return nid
 
-    @staticmethod
-    def apply(paragraph: Any, num_id: int, level: int = 0) -> None:
-        p_pr = paragraph._p.get_or_add_pPr()
-        num_pr = parse_xml(f'<w:numPr xmlns:w="{W_NS}"><w:ilvl w:val="{level}"/>'
-                           f'<w:numId w:val="{num_id}"/></w:numPr>')
-        existing = p_pr.find(qn("w:numPr"))
-        if existing is not None:
-            p_pr.remove(existing)
-        # numPr comes right after pStyle (and keepNext/keepLines/pageBreakBefore...) in CT_PPr
-        style = p_pr.find(qn("w:pStyle"))
-        if style is not None:
-            style.addnext(num_pr)
-        else:
-            p_pr.insert(0, num_pr)
-
 
 def contribution_of(contributor: str, organisation: str | None = None) -> str:
     """'Contribution of <contributor>', with the organisation when it says more."""
@@ -211,10 +197,22 @@ def write_docx(path: Path, inp: ReportInput, grouping: GroupingResult, title: st
     list_bullet_2 = doc.styles["List Bullet 2"].style_id
     list_bullet = doc.styles["List Bullet"].style_id
 
-    def styled_paragraph(style_id: str) -> Any:
-        paragraph = doc.add_paragraph()
-        paragraph._p.style = style_id
-        return paragraph
+    # Items are inserted before the body's final w:sectPr directly: Document.add_paragraph()
+    # finds that sectPr by scanning every paragraph already in the body, which made writing
+    # thousands of items quadratic (3 s at 3,000 contributions).
+    body = doc.element.body
+    sect_pr = body.sectPr
+
+    def styled_paragraph(style_id: str, num_id: int | None = None) -> Any:
+        num_pr = "" if num_id is None else (f'<w:numPr><w:ilvl w:val="0"/>'
+                                            f'<w:numId w:val="{num_id}"/></w:numPr>')
+        p = parse_xml(f'<w:p xmlns:w="{W_NS}"><w:pPr><w:pStyle w:val="{style_id}"/>'
+                      f'{num_pr}</w:pPr></w:p>')
+        if sect_pr is not None:
+            sect_pr.addprevious(p)
+        else:
+            body.append(p)
+        return Paragraph(p, doc._body)
 
     def area_section(area: Any, level: int) -> None:
         doc.add_heading(_clean(area.heading), level=level)
@@ -226,8 +224,7 @@ def write_docx(path: Path, inp: ReportInput, grouping: GroupingResult, title: st
             return
         num_id = numbering.new_list()
         for g in groups:
-            item = styled_paragraph(list_number)
-            Numbering.apply(item, num_id)
+            item = styled_paragraph(list_number, num_id)
             item.add_run(_clean(g.representative.quote.text))
             footnotes.add(item, attribution(g.attributions))
             for m in _variants(g):

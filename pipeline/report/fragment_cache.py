@@ -3,9 +3,10 @@
 At 3,000 contributions the page is 1,100 option groups with 178,000 quotes and 3,000
 contribution blocks with 54,000 cited paragraphs; rendering them took about 4 s of every run,
 although adding one file changes only the groups it joins and its own block. Each group's and
-each contribution's HTML is therefore stored under sha256 of its whole view (every value the
-macro can show, so a hit is the same HTML by construction); the file name carries a fingerprint
-of the fragment template, this module and the Jinja and MarkupSafe versions, so a change to
+each contribution's HTML is therefore stored under sha256 of its identity: the plain data its
+view is built from, and nothing else (html.group_view, html.contribution_view), so a hit is the
+same HTML by construction. The file name carries a fingerprint of the fragment template, the
+code that turns an identity into HTML and the Jinja and MarkupSafe versions, so a change to
 either starts a fresh file instead of serving stale HTML. Values are text, never pickles.
 """
 
@@ -20,20 +21,16 @@ import orjson
 from pipeline.classify.hash_store import HashStore
 from pipeline.fingerprint import code_fingerprint
 
-_SOURCES = ("report/templates/fragments.html.j2", "report/fragment_cache.py")
+_SOURCES = ("report/templates/fragments.html.j2", "report/fragment_cache.py", "report/html.py",
+            "report/quotes.py")
 _DISTS = ("jinja2", "markupsafe")
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, tuple):   # the named tuples of the view (QuoteView, CitedView)
-        return list(value)
-    raise TypeError(f"{type(value).__name__} is not part of a report view")
-
-
 def view_key(kind: str, view: Mapping[str, Any]) -> str:
-    """sha256 of the fragment kind and every value of its view, in the view's order."""
+    """sha256 of the fragment kind and every value of its identity, in order (plain data
+    only: orjson refuses anything else)."""
     h = hashlib.sha256(kind.encode("utf-8") + b"\x1f")
-    h.update(orjson.dumps(view, default=_plain))
+    h.update(orjson.dumps(view))
     return h.hexdigest()
 
 

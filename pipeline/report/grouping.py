@@ -23,7 +23,8 @@ import hashlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
+from operator import attrgetter
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -39,27 +40,38 @@ Encoder = Callable[[list[str]], np.ndarray]
 SentenceFinder = Callable[[str], Sequence[Any]]
 
 
-@dataclass(frozen=True)
+@lru_cache(maxsize=1 << 17)
+def _text_digest(text: str) -> str:
+    # one sentence is the candidate of several areas and, in template-built corpora, of many
+    # contributions: hashed once
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+
+
+@dataclass(frozen=True, slots=True)
 class OptionCandidate:
+    """One option sentence under one of its paragraph's areas. key, order and score are
+    computed once, by candidate(): grouping reads each several times for each of the 178,000
+    candidates of 3,000 contributions."""
+
     challenge: str
     quote: Quote
     addressees: tuple[str, ...]
     cp: ClassifiedParagraph = field(compare=False, repr=False)
+    key: str = field(compare=False, repr=False)   # paragraph id + sentence hash (run-order free)
+    order: tuple[str, int, int, str] = field(compare=False, repr=False)  # file, ¶, offset, id
+    score: float = field(compare=False, repr=False)   # the paragraph's score for the area
 
     @property
     def paragraph_id(self) -> str:
         return self.quote.paragraph_id
 
-    @property
-    def key(self) -> str:
-        """paragraph id + sentence hash: independent of offsets and of run order."""
-        digest = hashlib.sha1(self.quote.text.encode("utf-8")).hexdigest()[:10]
-        return f"{self.quote.paragraph_id}:{digest}"
 
-    @property
-    def order(self) -> tuple[str, int, int, str]:
-        q = self.quote
-        return (q.source_file, q.paragraph, q.para_start, q.paragraph_id)
+def candidate(challenge: str, quote: Quote, addressees: tuple[str, ...],
+              cp: ClassifiedParagraph) -> OptionCandidate:
+    key = f"{quote.paragraph_id}:{_text_digest(quote.text)}"
+    order = (quote.source_file, quote.paragraph, quote.para_start, quote.paragraph_id)
+    return OptionCandidate(challenge, quote, addressees, cp, key, order,
+                           cp.challenge_score(challenge))
 
 
 @dataclass
@@ -118,11 +130,11 @@ class OptionGroup:
         return len({m.paragraph_id for m in self.members if m.cp.confirmed is not None})
 
     @cached_property
-    def quotes(self) -> list[Quote]:
-        """One quote per member, representative first, then by contributor and location."""
+    def ordered_members(self) -> list[OptionCandidate]:
+        """Representative first, then by contributor and location."""
         rest = sorted((m for m in self.members if m is not self.representative),
                       key=lambda m: (m.quote.contributor.casefold(),) + m.order)
-        return [self.representative.quote] + [m.quote for m in rest]
+        return [self.representative] + rest
 
 
 @dataclass
@@ -207,7 +219,7 @@ def collect_candidates(
             if len(quote.text) < min_chars:
                 continue
             for challenge in challenges:
-                out.append(OptionCandidate(challenge, quote, addressees, cp))
+                out.append(candidate(challenge, quote, addressees, cp))
     return out
 
 
@@ -266,8 +278,9 @@ def make_group_id(challenge: str, member_keys: Iterable[str]) -> str:
 
 
 def _summarise(group_id: str, challenge: str, members: list[OptionCandidate],
-               vector_of: dict[str, np.ndarray]) -> OptionGroup:
-    members = sorted(members, key=lambda m: m.order)
+               vector_of: dict[str, np.ndarray],
+               score_of: Callable[[ClassifiedParagraph, float], float]) -> OptionGroup:
+    members = sorted(members, key=attrgetter("order"))
     if len(members) == 1:
         medoid, cohesion = 0, 1.0
     else:
@@ -279,7 +292,7 @@ def _summarise(group_id: str, challenge: str, members: list[OptionCandidate],
         # medoid; ties -> the earliest member in (file, paragraph, offset) order
         medoid = int(np.flatnonzero(np.isclose(totals, best, atol=1e-9))[0])
         cohesion = float(totals[medoid] / (len(members) - 1))
-    scores = [m.cp.challenge_score(challenge) * m.cp.option_score for m in members]
+    scores = [score_of(m.cp, m.score) for m in members]
     confidence = float(np.mean(scores)) * max(cohesion, 0.0)
     return OptionGroup(group_id=group_id, challenge=challenge, members=members,
                        representative=members[medoid], cohesion=round(cohesion, 4),
@@ -295,7 +308,8 @@ def group_options(
     """Cluster candidates per area; apply reviewers' confirmed merges; summarise each group.
     With a cache, an area whose sentence vectors are unchanged since an earlier run reuses that
     run's clusters."""
-    ordered = sorted(candidates, key=lambda c: (CHALLENGE_KEYS.index(c.challenge),) + c.order)
+    area_index = {k: i for i, k in enumerate(CHALLENGE_KEYS)}
+    ordered = sorted(candidates, key=lambda c: (area_index[c.challenge],) + c.order)
     texts = sorted({c.quote.text for c in ordered})
     vectors = np.asarray(encode(texts)) if texts else np.zeros((0, 1))
     vector_of = {t: vectors[i] for i, t in enumerate(texts)}
@@ -306,6 +320,14 @@ def group_options(
 
     groups: list[OptionGroup] = []
     clustered = from_cache = 0
+    option_scores: dict[int, float] = {}   # a paragraph's sentences share its option score
+
+    def score_of(cp: ClassifiedParagraph, challenge_score: float) -> float:
+        option = option_scores.get(id(cp))
+        if option is None:
+            option = option_scores[id(cp)] = cp.option_score
+        return challenge_score * option
+
     for challenge in CHALLENGE_KEYS:
         cands = by_challenge.get(challenge, [])
         if not cands:
@@ -338,7 +360,7 @@ def group_options(
         for gid, members in members_of.items():
             if not members:
                 continue
-            group = _summarise(gid, challenge, members, vector_of)
+            group = _summarise(gid, challenge, members, vector_of, score_of)
             group.merged_from = sorted(merged_from.get(gid, []))
             groups.append(group)
 
@@ -372,10 +394,11 @@ def _paragraph_groups(groups: list[OptionGroup]) -> dict[str, str]:
     """paragraph_id -> the group of its first option sentence (under its top-scoring area)."""
     best: dict[str, tuple[tuple[int, float, int], str]] = {}
     for g in groups:
+        area, gid = CHALLENGE_KEYS.index(g.challenge), g.group_id
         for m in g.members:
-            rank = (m.quote.para_start, -m.cp.challenge_score(g.challenge),
-                    CHALLENGE_KEYS.index(g.challenge))
-            current = best.get(m.paragraph_id)
+            q = m.quote
+            rank = (q.para_start, -m.score, area)
+            current = best.get(q.paragraph_id)
             if current is None or rank < current[0]:
-                best[m.paragraph_id] = (rank, g.group_id)
+                best[q.paragraph_id] = (rank, gid)
     return {pid: gid for pid, (_, gid) in sorted(best.items())}

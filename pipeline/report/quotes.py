@@ -34,12 +34,14 @@ class Quote:
 
     @property
     def location(self) -> str:
-        """'file, p. 2, ¶ 5' — where a person finds it in the source."""
-        parts = [self.source_file]
-        if self.page is not None:
-            parts.append(f"p. {self.page}")
-        parts.append(f"¶ {self.paragraph}")
-        return ", ".join(parts)
+        return location(self.source_file, self.page, self.paragraph)
+
+
+def location(source_file: str, page: int | None, paragraph: int) -> str:
+    """'file, p. 2, ¶ 5' — where a person finds a quote in the source."""
+    if page is None:
+        return f"{source_file}, ¶ {paragraph}"
+    return f"{source_file}, p. {page}, ¶ {paragraph}"
 
 
 def quote_id(paragraph_id: str, text: str) -> str:
@@ -116,7 +118,8 @@ class QuoteBook:
         if not text:
             self._drop("empty", para, "blank sentence")
             return None
-        if expected is not None and " ".join(expected.split()) != " ".join(text.split()):
+        if expected is not None and expected != text and \
+                " ".join(expected.split()) != " ".join(text.split()):
             self._drop("sentence_mismatch", para,
                        f"finder said {expected[:60]!r} but the source reads {text[:60]!r}")
             return None

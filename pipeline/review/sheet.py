@@ -18,11 +18,11 @@ overwrites a reviewed sheet).
 from __future__ import annotations
 
 import hashlib
-import heapq
 import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -100,9 +100,19 @@ def _keys_text(keys: Iterable[str]) -> str:
 _KEY_RANK = {k: i for i, k in enumerate(CHALLENGE_KEYS)}
 
 
+_KEY_SET = frozenset(CHALLENGE_KEYS)
+
+
 def _scores_text(cp: ClassifiedParagraph) -> str:
+    """The three highest challenge scores, ties in taxonomy order."""
     scores = cp.prediction.challenge_scores
-    top = heapq.nsmallest(3, scores.items(), key=lambda kv: (-kv[1], _KEY_RANK.get(kv[0], 99)))
+    if scores.keys() == _KEY_SET:   # the model's own keys: taxonomy order without a sort
+        items: Iterable[tuple[str, float]] = zip(CHALLENGE_KEYS,
+                                                 map(scores.__getitem__, CHALLENGE_KEYS))
+    else:
+        items = sorted(scores.items(), key=lambda kv: _KEY_RANK.get(kv[0], 99))
+    # a stable sort keeps that order among equal scores (also with reverse=True)
+    top = sorted(items, key=itemgetter(1), reverse=True)[:3]
     return "; ".join(f"{k} {v:.2f}" for k, v in top if v > 0)
 
 

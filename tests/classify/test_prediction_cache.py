@@ -107,3 +107,23 @@ def test_values_round_trip_exactly_and_unreadable_rows_are_missing(tmp_path):
     assert asdict(got["a"]) == asdict(pred)
     assert list(got["a"].challenge_scores) == ["mobile", "iot"]
     cache.close()
+
+
+def test_taxonomy_score_keys_are_not_stored_with_every_row(tmp_path):
+    from pipeline.classify.prediction_cache import _to_bytes
+    from pipeline.records import Prediction
+    from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
+
+    pred = Prediction(challenges=[CHALLENGE_KEYS[3]],
+                      challenge_scores={k: i / 7 for i, k in enumerate(CHALLENGE_KEYS)},
+                      stakeholders=["users"],
+                      stakeholder_scores={k: 1 / (i + 3) for i, k in enumerate(STAKEHOLDER_KEYS)},
+                      is_policy_option=False, extra={"p_substantive": 0.25})
+    assert CHALLENGE_KEYS[5].encode() not in _to_bytes(pred)
+    cache = PredictionCache(tmp_path, "f" * 16)
+    cache.put_many([("a", pred)])
+    got = cache.get_many(["a"])["a"]
+    assert asdict(got) == asdict(pred)
+    assert tuple(got.challenge_scores) == CHALLENGE_KEYS
+    assert tuple(got.stakeholder_scores) == STAKEHOLDER_KEYS
+    cache.close()

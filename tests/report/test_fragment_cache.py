@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline.report.build import build_report
 from pipeline.report.fragment_cache import FragmentCache, view_key
-from pipeline.report.html import build_view, contribution_anchor, write_html
+from pipeline.report.html import build_view, contribution_anchor, group_identity, write_html
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc)
 META = {"version": "test", "generated_at": "2026-12-03 12:00", "input_dir": None, "model": None}
@@ -42,7 +42,7 @@ def test_only_a_changed_group_is_rendered_again(tmp_path, make_input, finder, en
     rendered = cache.misses
     changed = view()
     group = next(g for a in changed["areas"] for g in a["groups"])
-    group["confidence"] = 0.0123
+    group["identity"]["confidence"] = 0.0123
     page = write_html(tmp_path / "second.html", changed, cache).read_text(encoding="utf-8")
     assert cache.misses == rendered + 1
     assert "<b>Confidence:</b> 0.01</span>" in page
@@ -68,3 +68,24 @@ def test_contribution_anchors_do_not_depend_on_the_other_contributions(
                    drop=(dropped,))()
     assert {c["source_file"]: c["anchor"] for c in fewer["contributions"]} == {
         f: a for f, a in anchors.items() if f != dropped}
+
+
+def test_a_group_key_follows_where_its_quotes_come_from(tmp_path, make_input, finder,
+                                                        encode_tfidf, settings_for):
+    """The key is the hash of the identity, so everything a quote shows must be in it: here
+    the page and the organisation of one quoted paragraph."""
+    from dataclasses import replace
+
+    inp = make_input(input_dir=tmp_path / "in")
+    out = tmp_path / "out"
+    result = build_report(inp, encode_tfidf, settings_for(), out, find_sentences=finder, now=NOW)
+    group = result.grouping.groups[0]
+    before = view_key("group", group_identity(group))
+    member = group.members[0]
+    member.cp.para = replace(member.cp.para, organisation="Another organisation")
+    assert view_key("group", group_identity(group)) != before
+    quote = member.quote
+    object.__setattr__(quote, "page", (quote.page or 0) + 7)
+    changed = group_identity(group)
+    assert any(q[4] == (quote.page) for q in changed["quotes"])
+    assert view_key("group", changed) != before
