@@ -162,3 +162,22 @@ def test_text_over_the_cell_limit_is_cut_visibly():
     safe = neutralise(long)
     assert len(safe) == CELL_LIMIT and safe.endswith("\u2026") and long.startswith(safe[:-1])
     assert neutralise("=" + long).startswith("'=")
+
+
+@given(st.lists(st.sampled_from([0.0, 0.004, 0.25, 0.5, 0.5, 0.75, 0.9]), min_size=16,
+                max_size=16))
+def test_top_scores_are_the_three_highest_ties_in_taxonomy_order(values):
+    """The fast top-3 against a direct rendering of the rule."""
+    from pipeline.records import Prediction
+    from pipeline.report.model import ClassifiedParagraph
+    from pipeline.review.sheet import _scores_text
+    from pipeline.taxonomy_keys import CHALLENGE_KEYS
+
+    scores = dict(zip(CHALLENGE_KEYS, values))
+    ranked = sorted(range(len(CHALLENGE_KEYS)), key=lambda i: (-values[i], i))[:3]
+    expected = "; ".join(f"{CHALLENGE_KEYS[i]} {values[i]:.2f}" for i in ranked if values[i] > 0)
+    for order in (scores, dict(reversed(list(scores.items())))):
+        cp = ClassifiedParagraph(para=None, prediction=Prediction(  # type: ignore[arg-type]
+            challenges=[], challenge_scores=order, stakeholders=[], stakeholder_scores={},
+            is_policy_option=False))
+        assert _scores_text(cp) == expected
