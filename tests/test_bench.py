@@ -50,6 +50,8 @@ def test_bench_smoke_writes_throughput_json(tmp_path: Path) -> None:
     unseen = size["incremental_one_new_file_unseen_text"]
     assert unseen["wall_s"] > 0 and unseen["areas_clustered"] >= 1
     assert set(unseen["timings"]) >= {"extract", "classify", "group", "total"}
+    assert size["incremental_one_new_file_unseen_text_2"]["areas_clustered"] >= 1
+    assert size["rerun_no_new_file"]["wall_s"] > 0
     assert "extract" in size["stages"]
     if reference:
         assert size["reference_pdf_text"]["pdftotext_pages_per_s"] > 0

@@ -152,7 +152,7 @@ def _variants(group: OptionGroup) -> list[Any]:
     """One other wording per other contributor (their first sentence), at most MAX_VARIANTS."""
     seen = {group.representative.quote.contributor}
     out = []
-    for m in sorted(group.members, key=lambda m: (m.quote.contributor.casefold(),) + m.order):
+    for m in group.ordered_members[1:]:   # by contributor, then location
         if m.quote.contributor in seen:
             continue
         seen.add(m.quote.contributor)

@@ -136,8 +136,8 @@ class QuoteBook:
             doc_start=para.char_start + start,
             doc_end=para.char_start + end,
         )
-        if not verify_quote(quote, para, doc):  # pragma: no cover - guarded above
-            self._drop("verify", para, "verification failed")
-            return None
+        # verify_quote(quote, para, doc) holds by construction: the paragraph is the document's
+        # text at its offsets and the quote is a slice of the paragraph (the tests check every
+        # quote with it; calling it here again took 0.5 s at 3,000 contributions)
         self.made += 1
         return quote
