@@ -203,7 +203,7 @@ def build_report(
 
     # the review sheet and the Word report are written beside paragraphs.jsonl and the HTML
     # report (about half of the writing each, at 3,000 contributions)
-    background = ForkedCall(write_in_child, "review.xlsx and report.docx")
+    background = ForkedCall(write_in_child, "writing review.xlsx and report.docx")
     try:
         step("writing paragraphs.jsonl, quarantine.jsonl")
         t = time.perf_counter()

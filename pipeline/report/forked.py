@@ -1,15 +1,16 @@
-"""Run output writers in a forked child while the parent writes the others.
+"""Run part of the work in a forked child while the parent does the rest.
 
-The writers (xlsxwriter, python-docx, Jinja) are pure Python, so threads would take turns on
-one core; a forked child shares the parent's finished grouping without copying or pickling it
-and uses the second core. At 3,000 contributions the review sheet and the Word report take
-about as long as paragraphs.jsonl and the HTML report, so writing them in the child halves the
-writing time of every run.
+The output writers (xlsxwriter, python-docx, Jinja) are pure Python and scipy's linkage holds
+the GIL, so threads would take turns on one core; a forked child shares the parent's objects
+without copying or pickling them and uses the second core. At 3,000 contributions the review
+sheet and the Word report take about as long as paragraphs.jsonl and the HTML report, so
+writing them in the child halves the writing time of every run; when several areas must be
+clustered again, the child clusters about half of them (report.grouping.cluster_areas).
 
 The child sends back only a small JSON result. If it fails in any way (an exception, a crash,
-the kernel killing it), the parent runs the same writer itself, so an error is raised where it
-always was, with its own type and traceback, and nothing is lost. Where fork is not available,
-or not safe (macOS), the writer runs in-process at once.
+the kernel killing it), the parent runs the same function itself, so an error is raised where
+it always was, with its own type and traceback, and nothing is lost. Where fork is not
+available, or not safe (macOS), the function runs in-process at once.
 """
 
 from __future__ import annotations
@@ -93,8 +94,8 @@ class ForkedCall:
             if isinstance(value, dict):
                 return value
         reason = payload.get("error") or _status_text(status)
-        log.warning("Writing %s in a separate process failed (%s); writing it here instead.",
-                    self.name, reason)
+        log.warning("%s in a separate process failed (%s); doing it here instead.",
+                    self.name[:1].upper() + self.name[1:], reason)
         return self.fn()
 
 

@@ -249,3 +249,15 @@ def test_cached_clusters_give_the_same_groups_and_a_new_sentence_reclusters_its_
     assert cache.get(cluster_key(vectors, 0.25), 3) is None
     cache.put(cluster_key(vectors, 0.25), [[0, 2], [1]])
     assert cache.get(cluster_key(vectors, 0.25), 3) == [[0, 2], [1]]
+
+
+def test_areas_clustered_in_two_processes_equal_one_process(monkeypatch):
+    import pipeline.report.grouping as grouping
+
+    rng = np.random.default_rng(3)
+    todo = [(f"k{i}", rng.normal(size=(n, 8))) for i, n in enumerate((40, 25, 60, 5))]
+    forked = grouping.cluster_areas(todo, 0.3)
+    monkeypatch.setattr(grouping, "fork_available", lambda: False)
+    assert forked == grouping.cluster_areas(todo, 0.3) == {
+        key: cluster_vectors(vectors, 0.3) for key, vectors in todo}
+    assert list(forked) != [] and all(isinstance(i, int) for cl in forked["k2"] for i in cl)
