@@ -203,7 +203,7 @@ def write_docx(c: Contribution, path: Path) -> None:
     d = docx.Document()
     d.core_properties.author = c.organisation
     d.core_properties.created = d.core_properties.modified = FIXED_TIME
-    d.add_heading(f"Contribution to the BPF Cybersecurity call", level=1)
+    d.add_heading("Contribution to the BPF Cybersecurity call", level=1)
     d.add_paragraph(f"Submitted by: {c.organisation}")
     for heading, paras in c.sections:
         d.add_heading(heading, level=2)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import time
-from itertools import repeat
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
 from pathlib import Path
 from typing import Any, Callable, Iterable
 

@@ -277,7 +277,7 @@ def cluster_areas(todo: Sequence[tuple[str, np.ndarray]],
                   threshold: float) -> dict[str, list[list[int]]]:
     """cluster_vectors for each (key, vectors), by key. With two or more areas to cluster, about
     half of the work (by the n^2 size of their distances) is done in a forked child on the other
-    core: scipy's linkage holds the GIL, and a new contribution brings new sentences to 3-5
+    core: scipy's linkage holds the GIL, and a new contribution brings new sentences to 3-6
     areas of 3,500-4,600 sentences each at 3,000 contributions (0.3-1.2 s apiece)."""
     if len(todo) < 2 or not fork_available():
         return {key: cluster_vectors(vectors, threshold) for key, vectors in todo}

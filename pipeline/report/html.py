@@ -127,7 +127,8 @@ def who_markup(contributor: str, organisation: str | None) -> Markup:
 # fragment cache's key, the hash of the identity, determines the HTML by construction; and on a
 # cache hit no view is built (178,000 quote views at 3,000 contributions).
 
-QuoteIdentity = tuple[str, str, str, str, "int | None", int, str, "str | None"]
+# (quote id, paragraph id, file, contributor, page, paragraph number, text, organisation)
+QuoteIdentity = tuple[str, str, str, str, int | None, int, str, str | None]
 
 
 def quote_identity(q: Quote, organisation: str | None) -> QuoteIdentity:

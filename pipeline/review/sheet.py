@@ -98,8 +98,6 @@ def _keys_text(keys: Iterable[str]) -> str:
 
 
 _KEY_RANK = {k: i for i, k in enumerate(CHALLENGE_KEYS)}
-
-
 _KEY_SET = frozenset(CHALLENGE_KEYS)
 
 
