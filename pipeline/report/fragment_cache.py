@@ -1,4 +1,4 @@
-"""Rendered pieces of report.html, kept by the hash of the view they were rendered from.
+"""Rendered pieces of report.html, kept by the hash of the identity they were rendered from.
 
 At 3,000 contributions the page is 1,100 option groups with 178,000 quotes and 3,000
 contribution blocks with 54,000 cited paragraphs; rendering them took about 4 s of every run,
@@ -26,11 +26,11 @@ _SOURCES = ("report/templates/fragments.html.j2", "report/fragment_cache.py", "r
 _DISTS = ("jinja2", "markupsafe")
 
 
-def view_key(kind: str, view: Mapping[str, Any]) -> str:
+def view_key(kind: str, identity: Mapping[str, Any]) -> str:
     """sha256 of the fragment kind and every value of its identity, in order (plain data
     only: orjson refuses anything else)."""
     h = hashlib.sha256(kind.encode("utf-8") + b"\x1f")
-    h.update(orjson.dumps(view))
+    h.update(orjson.dumps(identity))
     return h.hexdigest()
 
 
@@ -72,14 +72,14 @@ class Fragment:
     up to it (Jinja's escaping calls __html__), so the page is still streamed in pieces: as one
     list of strings, the fragments of a 3,000-contribution page held another 100 MB."""
 
-    __slots__ = ("_cache", "_key", "_render", "_view")
+    __slots__ = ("_cache", "_identity", "_key", "_render")
 
-    def __init__(self, cache: FragmentCache | None, kind: str, view: Mapping[str, Any],
+    def __init__(self, cache: FragmentCache | None, kind: str, identity: Mapping[str, Any],
                  render: Callable[[Mapping[str, Any]], str]) -> None:
-        self._cache, self._render, self._view = cache, render, view
-        self._key = view_key(kind, view) if cache is not None else ""
+        self._cache, self._render, self._identity = cache, render, identity
+        self._key = view_key(kind, identity) if cache is not None else ""
 
     def __html__(self) -> str:
         if self._cache is None:
-            return str(self._render(self._view))
-        return self._cache.html(self._key, lambda: self._render(self._view))
+            return str(self._render(self._identity))
+        return self._cache.html(self._key, lambda: self._render(self._identity))

@@ -50,7 +50,7 @@ def _text_digest(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class OptionCandidate:
-    """One option sentence under one of its paragraph's areas. key, order and score are
+    """One option sentence under one of its paragraph's areas. key, order, score and weight are
     computed once, by candidate(): grouping reads each several times for each of the 178,000
     candidates of 3,000 contributions."""
 
@@ -61,6 +61,7 @@ class OptionCandidate:
     key: str = field(compare=False, repr=False)   # paragraph id + sentence hash (run-order free)
     order: tuple[str, int, int, str] = field(compare=False, repr=False)  # file, ¶, offset, id
     score: float = field(compare=False, repr=False)   # the paragraph's score for the area
+    weight: float = field(compare=False, repr=False)  # score x the paragraph's option score
 
     @property
     def paragraph_id(self) -> str:
@@ -68,11 +69,12 @@ class OptionCandidate:
 
 
 def candidate(challenge: str, quote: Quote, addressees: tuple[str, ...],
-              cp: ClassifiedParagraph) -> OptionCandidate:
+              cp: ClassifiedParagraph, option_score: float) -> OptionCandidate:
     key = f"{quote.paragraph_id}:{_text_digest(quote.text)}"
     order = (quote.source_file, quote.paragraph, quote.para_start, quote.paragraph_id)
-    return OptionCandidate(challenge, quote, addressees, cp, key, order,
-                           cp.challenge_score(challenge))
+    score = cp.challenge_score(challenge)
+    return OptionCandidate(challenge, quote, addressees, cp, key, order, score,
+                           score * option_score)
 
 
 @dataclass
@@ -212,6 +214,7 @@ def collect_candidates(
         if not spans:
             spans.append((0, len(cp.text), None, ()))
         seen: set[tuple[int, int]] = set()
+        option_score = cp.option_score
         for start, end, sentence, addressees in sorted(spans, key=lambda t: (t[0], t[1])):
             quote = quotes.make(cp.para, start, end, expected=sentence)
             if quote is None or (quote.para_start, quote.para_end) in seen:
@@ -220,7 +223,7 @@ def collect_candidates(
             if len(quote.text) < min_chars:
                 continue
             for challenge in challenges:
-                out.append(candidate(challenge, quote, addressees, cp))
+                out.append(candidate(challenge, quote, addressees, cp, option_score))
     return out
 
 
@@ -306,8 +309,7 @@ def make_group_id(challenge: str, member_keys: Iterable[str]) -> str:
 
 
 def _summarise(group_id: str, challenge: str, members: list[OptionCandidate],
-               vector_of: dict[str, np.ndarray],
-               score_of: Callable[[ClassifiedParagraph, float], float]) -> OptionGroup:
+               vector_of: dict[str, np.ndarray]) -> OptionGroup:
     members = sorted(members, key=attrgetter("order"))
     if len(members) == 1:
         medoid, cohesion = 0, 1.0
@@ -320,7 +322,7 @@ def _summarise(group_id: str, challenge: str, members: list[OptionCandidate],
         # medoid; ties -> the earliest member in (file, paragraph, offset) order
         medoid = int(np.flatnonzero(np.isclose(totals, best, atol=1e-9))[0])
         cohesion = float(totals[medoid] / (len(members) - 1))
-    scores = [score_of(m.cp, m.score) for m in members]
+    scores = [m.weight for m in members]
     confidence = float(np.mean(scores)) * max(cohesion, 0.0)
     return OptionGroup(group_id=group_id, challenge=challenge, members=members,
                        representative=members[medoid], cohesion=round(cohesion, 4),
@@ -347,21 +349,13 @@ def group_options(
         by_challenge[c.challenge].append(c)
 
     groups: list[OptionGroup] = []
-    option_scores: dict[int, float] = {}   # a paragraph's sentences share its option score
-
-    def score_of(cp: ClassifiedParagraph, challenge_score: float) -> float:
-        option = option_scores.get(id(cp))
-        if option is None:
-            option = option_scores[id(cp)] = cp.option_score
-        return challenge_score * option
-
     # Each distinct sentence is one point: the same sentence pasted into many contributions joins
     # its group once (it does not outweigh different wordings of the proposal), and the
     # condensed distances grow with the distinct sentences, not the copies (3,000 template-built
     # contributions: 2.5 GB -> a few hundred MB per area).
-    areas: list[tuple[str, dict[str, list[OptionCandidate]], str]] = []
+    areas: list[tuple[str, dict[str, list[OptionCandidate]], list[str], str]] = []
     found_of: dict[str, list[list[int]]] = {}
-    todo: list[tuple[str, np.ndarray]] = []
+    todo: dict[str, np.ndarray] = {}   # cluster key -> vectors of an area not in the cache
     for challenge in CHALLENGE_KEYS:
         cands = by_challenge.get(challenge, [])
         if not cands:
@@ -375,17 +369,16 @@ def group_options(
         found = cache.get(key, len(distinct)) if cache is not None else None
         if found is not None:
             found_of[key] = found
-        elif key not in found_of and all(key != k for k, _ in todo):
-            todo.append((key, vectors))
-        areas.append((challenge, copies, key))
+        elif key not in found_of:
+            todo[key] = vectors
+        areas.append((challenge, copies, distinct, key))
     from_cache = len(areas) - len(todo)
-    for key, found in cluster_areas(todo, threshold).items():
+    for key, found in cluster_areas(list(todo.items()), threshold).items():
         found_of[key] = found
         if cache is not None:
             cache.put(key, found)
 
-    for challenge, copies, key in areas:
-        distinct = list(copies)
+    for challenge, copies, distinct, key in areas:
         clusters = [[c for i in cl for c in copies[distinct[i]]] for cl in found_of[key]]
         ids = [make_group_id(challenge, (m.key for m in cl)) for cl in clusters]
         members_of: dict[str, list[OptionCandidate]] = dict(zip(ids, clusters))
@@ -394,7 +387,7 @@ def group_options(
         for gid, members in members_of.items():
             if not members:
                 continue
-            group = _summarise(gid, challenge, members, vector_of, score_of)
+            group = _summarise(gid, challenge, members, vector_of)
             group.merged_from = sorted(merged_from.get(gid, []))
             groups.append(group)
 

@@ -32,10 +32,6 @@ class Quote:
     doc_start: int    # offsets inside Document.text
     doc_end: int
 
-    @property
-    def location(self) -> str:
-        return location(self.source_file, self.page, self.paragraph)
-
 
 def location(source_file: str, page: int | None, paragraph: int) -> str:
     """'file, p. 2, ¶ 5' — where a person finds a quote in the source."""
