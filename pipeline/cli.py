@@ -35,6 +35,8 @@ app.add_typer(review_app, name="review")
 # instead of 1.9 s, and collecting the candidate quotes 2.3 s instead of 1.7 s. Full collections
 # still run (every 10 million allocations at most); the peak memory of a re-run did not change
 # measurably (1.45-1.62 GiB either way, PSS of the process tree).
+# `cenb run` and `cenb report` go further and pause collection while they run
+# (pipeline/collector.py).
 GC_THRESHOLDS = (50_000, 20, 10)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import __version__
+from pipeline.collector import collection_paused
 from pipeline.config import Settings
 from pipeline.errors import InputFormatError
 from pipeline.records import Paragraph, Prediction
@@ -65,6 +66,7 @@ def classify_paragraphs(predictor: Any, paragraphs: list[Paragraph], progress: b
     return out
 
 
+@collection_paused()
 def run_pipeline(input_dir: Path | str, out_dir: Path | str, settings: Settings,
                  manifest: Path | str | None = None, progress: bool = True) -> str:
     from pipeline.classify.predictor import Predictor

@@ -140,6 +140,18 @@ class OptionGroup:
         return [self.representative] + rest
 
 
+_FACTS = ("support", "contributors", "attributions", "stakeholder_groups", "roles",
+          "paragraph_ids", "confirmed_count", "ordered_members")
+
+
+def settle_facts(groups: Iterable[OptionGroup]) -> None:
+    """Compute every group's derived facts in this process now: writers forked afterwards
+    share them instead of each computing them again (0.5-0.8 s per process at 3,000)."""
+    for g in groups:
+        for name in _FACTS:
+            getattr(g, name)
+
+
 @dataclass
 class GroupingResult:
     groups: list[OptionGroup]

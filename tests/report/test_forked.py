@@ -82,3 +82,65 @@ def test_without_fork_the_writer_runs_at_once(monkeypatch):
     call = ForkedCall(lambda: ran.append(os.getpid()) or {"n": len(ran)}, "x")
     assert ran == [os.getpid()]
     assert call.result() == {"n": 1}
+
+
+@needs_fork
+def test_a_child_prepares_then_receives_its_input_later():
+    parent = os.getpid()
+
+    def write(receive) -> dict:
+        prepared = {"pid": os.getpid()}        # done before the input exists
+        return {**prepared, "groups": receive()}
+
+    call = ForkedCall(write, "paragraphs.jsonl", takes_input=True)
+    # a second child forked meanwhile holds a copy of the first one's inbox: the message still
+    # arrives whole (it carries its length)
+    other = ForkedCall(lambda: {"n": 1}, "other")
+    groups = {f"p-{i:05d}": f"g-{i % 7}" for i in range(20_000)}   # more than a pipe holds
+    call.send(groups)
+    value = call.result()
+    assert value["pid"] != parent and value["groups"] == groups
+    assert other.result() == {"n": 1}
+
+
+@needs_fork
+def test_a_child_that_dies_before_its_input_is_replaced_by_the_parent(caplog):
+    parent = os.getpid()
+
+    def write(receive) -> dict:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return {"pid": os.getpid(), "input": receive()}
+
+    call = ForkedCall(write, "paragraphs.jsonl", takes_input=True)
+    time.sleep(0.2)
+    with caplog.at_level(logging.WARNING):
+        call.send({"p-1": "g-1"})   # nobody reads: no error here
+        value = call.result()
+    assert value == {"pid": parent, "input": {"p-1": "g-1"}}
+    assert "killed by signal 9" in caplog.text
+
+
+def test_without_fork_a_child_with_input_runs_when_its_result_is_asked(monkeypatch):
+    monkeypatch.setattr(forked, "fork_available", lambda: False)
+    ran = []
+
+    def write(receive) -> dict:
+        ran.append(os.getpid())
+        return {"input": receive()}
+
+    call = ForkedCall(write, "x", takes_input=True)
+    assert ran == []
+    with pytest.raises(RuntimeError, match="before send"):
+        call.result()
+    call.send([1, 2])
+    assert call.result() == {"input": [1, 2]} and ran == [os.getpid()]
+
+
+@needs_fork
+def test_cancel_before_send_stops_a_waiting_child():
+    call = ForkedCall(lambda receive: {"got": receive()}, "x", takes_input=True)
+    pid = call._pid
+    call.cancel()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, 0)
