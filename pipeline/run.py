@@ -71,7 +71,6 @@ def run_pipeline(input_dir: Path | str, out_dir: Path | str, settings: Settings,
                  manifest: Path | str | None = None, progress: bool = True) -> str:
     from pipeline.classify.predictor import Predictor
     from pipeline.extract.batch import extract_directory
-    from pipeline.nlp import preload_nlp
 
     input_dir, out_dir = Path(input_dir), Path(out_dir)
     _check_dirs(input_dir, out_dir)
@@ -79,21 +78,34 @@ def run_pipeline(input_dir: Path | str, out_dir: Path | str, settings: Settings,
     started = time.perf_counter()
     timings: dict[str, float] = {}
 
-    t = time.perf_counter()
-    # New files mean new paragraphs to parse: spaCy loads while the workers extract them
-    # (joined before classifying, so nothing else imports while spaCy is being imported)
+    predictor = Predictor.load(settings)  # ModelNotTrainedError says to run `cenb train`
     preloads: list[Any] = []
-    extracted = extract_directory(input_dir, settings, manifest=manifest, progress=progress,
-                                  on_new_files=lambda _n: preloads.append(preload_nlp()))
+
+    def prepare_for_new_paragraphs(_n: int) -> None:
+        # new files mean new paragraphs to parse and encode: a forked child loads the parser,
+        # and a thread the encoder, while the workers extract the files
+        predictor.start_parser()
+        if predictor.embedder is not None:
+            preloads.append(predictor.embedder.preload())
+
+    t = time.perf_counter()
+    try:
+        extracted = extract_directory(input_dir, settings, manifest=manifest,
+                                      progress=progress, on_new_files=prepare_for_new_paragraphs)
+    except BaseException:
+        predictor.stop_parser()
+        raise
     for thread in preloads:
         thread.join()
     timings["extract"] = round(time.perf_counter() - t, 3)
 
     t = time.perf_counter()
-    predictor = Predictor.load(settings)  # ModelNotTrainedError says to run `cenb train`
     paragraphs = sorted(extracted.paragraphs, key=lambda p: (p.source_file, p.paragraph))
     inner: dict[str, float] = {}
-    predictions = classify_paragraphs(predictor, paragraphs, progress, inner)
+    try:
+        predictions = classify_paragraphs(predictor, paragraphs, progress, inner)
+    finally:
+        predictor.stop_parser()   # not needed: every new paragraph was in the caches
     classified = [ClassifiedParagraph(p, pred) for p, pred in zip(paragraphs, predictions)]
     timings["classify"] = round(time.perf_counter() - t, 3)
     timings.update(inner)

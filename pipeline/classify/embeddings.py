@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,6 +137,22 @@ class Embedder:
             self.onnx_encoder()
         else:
             self.model
+
+    def preload(self) -> threading.Thread:
+        """load() in a background thread, for a caller with waiting to do first (a run
+        extracting new files): building the ONNX Runtime session (about 0.3 s) is C++ that
+        does not hold the GIL. Joined before the first encode; an error there is raised again
+        by that encode."""
+
+        def load() -> None:
+            try:
+                self.load()
+            except Exception:  # noqa: BLE001 - raised again where the encoder is used
+                pass
+
+        thread = threading.Thread(target=load, name="cenb-preload-encoder", daemon=True)
+        thread.start()
+        return thread
 
     def onnx_encoder(self) -> OnnxEncoder:
         """The ONNX runtime, exporting the packaged weights on first use."""

@@ -25,7 +25,7 @@ from pipeline.classify.prediction_cache import (
     prediction_key,
 )
 from pipeline.classify.rule_cache import RuleCache, rules_fingerprint
-from pipeline.classify.rule_pool import ParallelRules
+from pipeline.classify.rule_pool import ParallelRules, ParserChild
 from pipeline.classify.rules import N_RULE_FEATURES, RuleEngine, RuleResult
 from pipeline.config import ClassifySettings, RulesSettings, Settings
 from pipeline.errors import ModelNotTrainedError
@@ -69,6 +69,7 @@ class Predictor:
     prediction_cache: PredictionCache | None = None
     rules_cfg: RulesSettings = RulesSettings()
     embed_precision: str = "float32"   # of the vectors the heads were fitted on
+    parser: ParserChild | None = None  # started by start_parser, used by the next parse
 
     # -- persistence ----------------------------------------------------------------------------
     def save(self, models_dir: Path) -> list[Path]:
@@ -161,14 +162,31 @@ class Predictor:
             self.rules = RuleEngine(self.lexicon)
         return self.rules
 
+    def start_parser(self) -> None:
+        """Fork a process that loads the parser now, for new paragraphs known only later (a run
+        calls this when it finds new files, then extracts them)."""
+        if self.parser is None:
+            self.parser = ParserChild(self.lexicon)
+
+    def stop_parser(self) -> None:
+        """Stop a parser process that was not needed (every paragraph was cached)."""
+        if self.parser is not None:
+            self.parser.cancel()
+            self.parser = None
+
     def rule_results(self, texts: Sequence[str], progress: bool = False) -> list[RuleResult]:
         """The rules for each text: cached ones read back, a large batch of new ones parsed
-        in worker processes."""
+        in worker processes, a small one by the parser process if one was started."""
         rules = ParallelRules(self._rules(), self.lexicon, self.rules_cfg.workers,
-                              self.rules_cfg.parallel_min_texts, progress)
-        if self.rule_cache is not None:
-            return self.rule_cache.analyse_many(rules, list(texts))
-        return rules.analyse_many(list(texts))
+                              self.rules_cfg.parallel_min_texts, progress, self.parser)
+        self.parser = None
+        try:
+            if self.rule_cache is not None:
+                return self.rule_cache.analyse_many(rules, list(texts))
+            return rules.analyse_many(list(texts))
+        finally:
+            if rules.child is not None:   # every text was cached
+                rules.child.cancel()
 
     def predict_batches(self, texts: Sequence[str],
                         headings: Sequence[str | None] | None = None, progress: bool = False,

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
 
 from pipeline.classify.hash_store import HashStore
-from pipeline.classify.rule_pool import ParallelRules
-from pipeline.classify.rules import OptionSentence, RuleEngine, RuleResult
+from pipeline.classify.rule_pool import ParallelRules, result_from_json, result_to_json
+from pipeline.classify.rules import RuleEngine, RuleResult
 from pipeline.fingerprint import hash_code
 from pipeline.records import content_hash
 
@@ -33,17 +32,6 @@ def rules_fingerprint(lexicon: dict[str, tuple[str, ...]]) -> str:
     return h.hexdigest()[:16]
 
 
-def _to_json(res: RuleResult) -> str:
-    return json.dumps(asdict(res), ensure_ascii=False, sort_keys=True)
-
-
-def _from_json(raw: str) -> RuleResult:
-    obj = json.loads(raw)
-    options = [OptionSentence(**{**o, "addressees": tuple(o.get("addressees", ()))})
-               for o in obj.pop("options", [])]
-    return RuleResult(options=options, **obj)
-
-
 class RuleCache:
     """sha256(text) -> RuleResult (JSON) in one SQLite file per rules fingerprint."""
 
@@ -56,7 +44,7 @@ class RuleCache:
         out: dict[str, RuleResult] = {}
         for h, raw in self._store.get_many(hashes).items():
             try:
-                out[h] = _from_json(raw)
+                out[h] = result_from_json(raw)
             except (ValueError, TypeError):   # a row from an incompatible layout: re-parse
                 continue
         return out
@@ -73,7 +61,7 @@ class RuleCache:
         if todo:
             results = engine.analyse_many(list(todo.values()))
             new = dict(zip(todo, results))
-            self._store.put_many((h, _to_json(r)) for h, r in new.items())
+            self._store.put_many((h, result_to_json(r)) for h, r in new.items())
             found.update(new)
             self.parsed += len(todo)
         return [found[h] for h in hashes]

@@ -24,7 +24,7 @@ from pipeline.config import Settings
 from pipeline.records import QuarantineEntry, file_sha256
 from pipeline.report.cluster_cache import ClusterCache
 from pipeline.report.docx_report import write_docx
-from pipeline.report.forked import ForkedCall
+from pipeline.forked import ForkedCall
 from pipeline.report.fragment_cache import FragmentCache
 from pipeline.report.grouping import (
     Encoder,

@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from pipeline.report.cluster_cache import ClusterCache, cluster_key
-from pipeline.report.forked import ForkedCall, fork_available
+from pipeline.forked import ForkedCall, fork_available
 from pipeline.report.model import ClassifiedParagraph
 from pipeline.report.quotes import Quote, QuoteBook
 from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS

@@ -10,8 +10,8 @@ import time
 import pytest
 
 from pipeline.errors import ReviewError
-from pipeline.report import forked
-from pipeline.report.forked import ForkedCall
+from pipeline import forked
+from pipeline.forked import ForkedCall
 
 needs_fork = pytest.mark.skipif(not forked.fork_available(), reason="fork is Linux-only here")
 
