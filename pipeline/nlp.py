@@ -49,21 +49,6 @@ def load_nlp(with_ner: bool = False) -> Language:
         return _load_nlp(with_ner)
 
 
-def preload_nlp() -> threading.Thread:
-    """Start loading the English pipeline in a background thread (about 1 s), for a caller
-    that knows it will parse soon and has waiting to do first (extraction workers)."""
-
-    def load() -> None:
-        try:
-            load_nlp()
-        except Exception:  # noqa: BLE001 - the real call raises it again, where it is handled
-            pass
-
-    thread = threading.Thread(target=load, name="cenb-preload-spacy", daemon=True)
-    thread.start()
-    return thread
-
-
 @lru_cache(maxsize=2)
 def _load_nlp(with_ner: bool) -> Language:
     import importlib

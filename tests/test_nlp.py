@@ -29,15 +29,14 @@ def test_spacy_loads_without_torch_and_torch_still_imports():
     _run_fresh(code)
 
 
-def test_preload_and_a_concurrent_caller_share_one_pipeline():
+def test_concurrent_callers_share_one_pipeline():
     code = (
         "import threading\n"
-        "from pipeline.nlp import load_nlp, preload_nlp\n"
-        "thread = preload_nlp()\n"
+        "from pipeline.nlp import load_nlp\n"
         "got = []\n"
-        "callers = [threading.Thread(target=lambda: got.append(load_nlp())) for _ in range(2)]\n"
-        "[c.start() for c in callers]; [c.join() for c in callers]; thread.join()\n"
-        "assert got[0] is got[1] is load_nlp()\n"
+        "callers = [threading.Thread(target=lambda: got.append(load_nlp())) for _ in range(3)]\n"
+        "[c.start() for c in callers]; [c.join() for c in callers]\n"
+        "assert got[0] is got[1] is got[2] is load_nlp()\n"
         "assert 'parser' in got[0].pipe_names and 'ner' not in got[0].pipe_names\n"
     )
     _run_fresh(code)

@@ -10,9 +10,11 @@ import pytest
 from pipeline.report.grouping import (
     cluster_vectors,
     collect_candidates,
+    group_facts,
     group_options,
     make_group_id,
 )
+from pipeline.taxonomy_keys import STAKEHOLDER_KEYS
 from pipeline.report.quotes import QuoteBook
 from pipeline.review.confirmed import ConfirmedLabel
 
@@ -71,6 +73,40 @@ def test_groups_carry_support_contributors_roles(make_input, finder, encode_tfid
     # every paragraph's option_group is a group holding one of its sentences
     for pid, gid in grouping.paragraph_group.items():
         assert pid in grouping.group(gid).paragraph_ids
+
+
+def test_group_facts_in_one_pass_equal_each_fact_computed_on_its_own(make_input, finder):
+    inp = make_input()
+    # one reviewer label, so that confirmed_count and a reviewer's stakeholders count too
+    labelled = next(cp for cp in inp.paragraphs if cp.is_policy_option)
+    labelled.confirmed = ConfirmedLabel(
+        paragraph_id=labelled.para.paragraph_id, challenges=tuple(labelled.challenges),
+        stakeholders=("academia",), is_policy_option=True, decision="accept",
+        reviewer="t", reviewed_at="2026-12-03T10:00:00+00:00")
+    cands = collect_candidates(inp.paragraphs, QuoteBook(inp.documents), finder, 30)
+    assert len(cands) > 10
+    random.Random(3).shuffle(cands)
+    members, representative = cands, cands[len(cands) // 2]
+    facts = group_facts(members, representative)
+
+    assert facts.support == len({m.quote.source_file for m in members})
+    assert facts.contributors == sorted({m.quote.contributor for m in members}, key=str.casefold)
+    assert facts.attributions == sorted({(m.quote.contributor, m.cp.para.organisation)
+                                         for m in members},
+                                        key=lambda p: (p[0].casefold(), p[1] or ""))
+    assert facts.stakeholder_groups == sorted({m.cp.para.stakeholder_group for m in members
+                                               if m.cp.para.stakeholder_group},
+                                              key=str.casefold)
+    roles = {r for m in members for r in m.addressees} | \
+        {r for m in members for r in m.cp.stakeholders}
+    assert facts.roles == [k for k in STAKEHOLDER_KEYS if k in roles]
+    assert "academia" in facts.roles
+    assert facts.paragraph_ids == list(dict.fromkeys(m.paragraph_id for m in members))
+    assert facts.confirmed_count == 1
+    assert facts.ordered_members[0] is representative
+    assert facts.ordered_members[1:] == sorted(
+        (m for m in members if m is not representative),
+        key=lambda m: (m.quote.contributor.casefold(),) + m.order)
 
 
 def test_grouping_is_deterministic_under_input_order(make_input, finder, encode_tfidf):
