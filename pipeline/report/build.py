@@ -188,7 +188,16 @@ def build_report(
     step = progress or (lambda _msg: None)
     rs = settings.report
 
+    paths: dict[str, Path] = {}
+    meta = {"version": __version__, "generated_at": now.strftime("%Y-%m-%d %H:%M"),
+            "input_dir": str(inp.input_dir) if inp.input_dir is not None else None,
+            "model": model_id}
     paragraphs_path = out_dir / "paragraphs.jsonl"
+    docx_path, docx_message, docx_kept_hash = choose_docx_path(out_dir, now)
+    # a review.xlsx byte-identical to the one the previous run wrote holds no reviewer input:
+    # it is replaced without reading it back (reading took as long as writing it)
+    review_path, message = choose_review_path(
+        out_dir, now=now, as_written=recorded_sha256(out_dir, "review.xlsx"))
 
     def write_paragraphs_in_child(receive: Callable[[], Any]) -> dict[str, Any]:
         times: dict[str, float] = {}
@@ -216,21 +225,13 @@ def build_report(
             grouping = group_options(candidates, encode, rs.group_threshold, clusters)
         finally:
             clusters.close()
+        lines_child.send(grouping.paragraph_group)
+        # the groups' facts, computed once here, are shared by the review sheet's writer below
+        settle_facts(grouping.groups)
     except BaseException:
         lines_child.cancel()
         raise
-    lines_child.send(grouping.paragraph_group)
     _stage(timings, "group", t)
-
-    paths: dict[str, Path] = {}
-    meta = {"version": __version__, "generated_at": now.strftime("%Y-%m-%d %H:%M"),
-            "input_dir": str(inp.input_dir) if inp.input_dir is not None else None,
-            "model": model_id}
-    docx_path, docx_message, docx_kept_hash = choose_docx_path(out_dir, now)
-    # a review.xlsx byte-identical to the one the previous run wrote holds no reviewer input:
-    # it is replaced without reading it back (reading took as long as writing it)
-    review_path, message = choose_review_path(
-        out_dir, now=now, as_written=recorded_sha256(out_dir, "review.xlsx"))
 
     def write_in_child() -> dict[str, Any]:
         times: dict[str, float] = {}
@@ -248,8 +249,7 @@ def build_report(
         return times
 
     # the review sheet is written beside the HTML and Word reports (at 3,000 contributions
-    # about as long as the two), from the groups' facts computed once, here
-    settle_facts(grouping.groups)
+    # about as long as the two)
     background = ForkedCall(write_in_child, "writing review.xlsx")
     try:
         step("writing quarantine.jsonl")
