@@ -144,7 +144,6 @@ class ForkedCall:
                     self.name[:1].upper() + self.name[1:], reason)
         return self._call(lambda: self._input)
 
-
     def cancel(self) -> None:
         """Stop the child (the caller failed and will not use the result)."""
         if self._pid is not None:

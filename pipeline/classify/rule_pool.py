@@ -32,6 +32,7 @@ def result_from_json(raw: str) -> RuleResult:
                for o in obj.pop("options", [])]
     return RuleResult(options=options, **obj)
 
+
 _engine: RuleEngine | None = None
 
 

@@ -115,15 +115,23 @@ def paragraph_record(cp: ClassifiedParagraph, option_group: str | None) -> dict[
     return rec
 
 
-def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> int:
+def _write_lines(path: Path, lines: Iterable[bytes]) -> int:
+    """Written beside path and moved into place (a reader never sees half a file); returns
+    how many lines."""
     tmp = path.with_name(path.name + ".tmp")
     n = 0
-    with tmp.open("wb") as fh:   # orjson: UTF-8 bytes, 5x faster than json (2 s at 3,000)
-        for row in rows:
-            fh.write(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE))
+    with tmp.open("wb") as fh:
+        for line in lines:
+            fh.write(line)
             n += 1
     tmp.replace(path)
     return n
+
+
+def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> int:
+    # orjson: UTF-8 bytes, 5x faster than json (2 s at 3,000)
+    return _write_lines(path, (orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
+                               for row in rows))
 
 
 _GROUP_KEY = b',"option_group":'
@@ -150,12 +158,8 @@ def write_paragraphs(path: Path, lines: list[PreparedLine],
                      paragraph_group: dict[str, str]) -> int:
     """paragraphs.jsonl from the prepared lines and each paragraph's group (paragraph id ->
     group id; none: null)."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as fh:
-        fh.writelines(head + orjson.dumps(paragraph_group.get(pid)) + rest
-                      for pid, head, rest in lines)
-    tmp.replace(path)
-    return len(lines)
+    return _write_lines(path, (head + orjson.dumps(paragraph_group.get(pid)) + rest
+                               for pid, head, rest in lines))
 
 
 def write_quarantine(path: Path, entries: list[QuarantineEntry]) -> int:
@@ -226,7 +230,8 @@ def build_report(
         finally:
             clusters.close()
         lines_child.send(grouping.paragraph_group)
-        # the groups' facts, computed once here, are shared by the review sheet's writer below
+        # every group's facts are in place before the review sheet's writer forks (it shares
+        # them instead of computing them again)
         settle_facts(grouping.groups)
     except BaseException:
         lines_child.cancel()
