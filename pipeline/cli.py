@@ -17,6 +17,7 @@ import typer
 
 from pipeline.config import Settings, load_settings
 from pipeline.errors import CenbError
+from pipeline.process_exit import exit_if_keeping, keep_objects_until_exit
 
 app = typer.Typer(
     name="cenb",
@@ -207,6 +208,7 @@ def report(
     except CenbError as exc:
         _fail(exc)
     typer.echo(summary)
+    exit_if_keeping()
 
 
 @app.command()
@@ -226,6 +228,7 @@ def run(
     except CenbError as exc:
         _fail(exc)
     typer.echo(summary)
+    exit_if_keeping()
 
 
 @review_app.command("apply")
@@ -245,7 +248,10 @@ def review_apply(
     typer.echo(summary)
 
 
-def main() -> None:  # pragma: no cover - `python -m pipeline.cli`
+def main() -> None:
+    """The console script: a process that ends with its command, so `run` and `report` leave
+    without freeing their objects one by one (pipeline/process_exit.py)."""
+    keep_objects_until_exit()
     app(prog_name="cenb")
 
 

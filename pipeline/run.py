@@ -20,6 +20,7 @@ from pipeline import __version__
 from pipeline.collector import collection_paused
 from pipeline.config import Settings
 from pipeline.errors import InputFormatError
+from pipeline.process_exit import keep_until_exit
 from pipeline.records import Paragraph, Prediction
 from pipeline.report.build import (
     REPORT_STEPS,
@@ -154,4 +155,5 @@ def run_pipeline(input_dir: Path | str, out_dir: Path | str, settings: Settings,
         "warnings": list(extracted.stats.warnings),
     })
     paths = {**result.paths, "run": run_path}
+    keep_until_exit(extracted, paragraphs, predictions, classified, inp, result, predictor)
     return summary_text(counts, paths, by_reason, result.notes, seconds)

@@ -21,6 +21,7 @@ import orjson
 from pipeline import __version__
 from pipeline.collector import collection_paused
 from pipeline.config import Settings
+from pipeline.process_exit import keep_until_exit
 from pipeline.records import QuarantineEntry, file_sha256
 from pipeline.report.cluster_cache import ClusterCache
 from pipeline.report.docx_report import write_docx
@@ -489,4 +490,5 @@ def report_from_stages(interim_dir: Path, processed_dir: Path, out_dir: Path,
         "notes": result.notes,
     })
     paths = {**result.paths, "run": run_path}
+    keep_until_exit(extracted, rows, paragraphs, documents, inp, result)
     return summary_text(counts, paths, by_reason, result.notes, seconds)
