@@ -225,11 +225,13 @@ def build_report(
         quotes = QuoteBook(inp.documents)
         finder = find_sentences or default_sentence_finder()
         candidates = collect_candidates(inp.paragraphs, quotes, finder, rs.min_option_chars)
-        clusters = ClusterCache(settings.cache_dir / "groups")
+        # cached clusters and medoids are those of this encoder: none without its id
+        clusters = ClusterCache(settings.cache_dir / "groups", model_id) if model_id else None
         try:
             grouping = group_options(candidates, encode, rs.group_threshold, clusters)
         finally:
-            clusters.close()
+            if clusters is not None:
+                clusters.close()
         lines_child.send(grouping.paragraph_group)
         # every group's facts are in place before the review sheet's writer forks (it shares
         # them instead of computing them again)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from operator import attrgetter
@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 import numpy as np
 
-from pipeline.report.cluster_cache import ClusterCache, cluster_key
+from pipeline.report.cluster_cache import ClusterCache, Summary, cluster_key, summary_key
 from pipeline.forked import ForkedCall, fork_available
 from pipeline.report.model import ClassifiedParagraph
 from pipeline.report.quotes import Quote, QuoteBook
@@ -359,20 +359,32 @@ def make_group_id(challenge: str, member_keys: Iterable[str]) -> str:
     return "g-" + hashlib.sha1(f"{challenge}\x1f{anchor}".encode("utf-8")).hexdigest()[:10]
 
 
+def best_texts(members: list[OptionCandidate], texts: list[str],
+               vector_of: dict[str, np.ndarray]) -> Summary:
+    """The medoid candidates of a group (members in order, more than one; texts: its distinct
+    sentences, sorted): each sentence whose members' summed cosine similarity to the other
+    members is the highest (several on a tie), as (index in texts, that sum)."""
+    # each member's sum as u_i . (sum of u) - u_i . u_i: linear in the group's size (a group of
+    # thousands needs no n x n matrix); members holding the same sentence get the same sum
+    unit = _normalise(np.stack([vector_of[m.quote.text] for m in members]))
+    totals = np.round(unit @ unit.sum(axis=0) - np.einsum("ij,ij->i", unit, unit), 6)
+    best: dict[str, float] = {}
+    for i in np.flatnonzero(np.isclose(totals, totals.max(), atol=1e-9)):
+        best.setdefault(members[i].quote.text, float(totals[i]))
+    index = {t: i for i, t in enumerate(texts)}
+    return [(index[t], total) for t, total in best.items()]
+
+
 def _summarise(group_id: str, challenge: str, members: list[OptionCandidate],
-               vector_of: dict[str, np.ndarray]) -> OptionGroup:
-    members = sorted(members, key=attrgetter("order"))
-    if len(members) == 1:
+               texts: list[str], best: Summary | None) -> OptionGroup:
+    """members in order; best: best_texts() of them (None for a single member)."""
+    if best is None:
         medoid, cohesion = 0, 1.0
     else:
-        # each member's summed cosine similarity to the others, as u_i . (sum of u) - u_i . u_i:
-        # linear in the group's size (a group of thousands needs no n x n matrix)
-        unit = _normalise(np.stack([vector_of[m.quote.text] for m in members]))
-        totals = np.round(unit @ unit.sum(axis=0) - np.einsum("ij,ij->i", unit, unit), 6)
-        best = totals.max()
-        # medoid; ties -> the earliest member in (file, paragraph, offset) order
-        medoid = int(np.flatnonzero(np.isclose(totals, best, atol=1e-9))[0])
-        cohesion = float(totals[medoid] / (len(members) - 1))
+        # the earliest member (file, paragraph, offset) holding one of the best sentences
+        total_of = {texts[i]: total for i, total in best}
+        medoid = next(k for k, m in enumerate(members) if m.quote.text in total_of)
+        cohesion = total_of[members[medoid].quote.text] / (len(members) - 1)
     scores = [m.weight for m in members]
     confidence = float(np.mean(scores)) * max(cohesion, 0.0)
     return OptionGroup(group_id=group_id, challenge=challenge, members=members,
@@ -387,26 +399,33 @@ def group_options(
     cache: ClusterCache | None = None,
 ) -> GroupingResult:
     """Cluster candidates per area; apply reviewers' confirmed merges; summarise each group.
-    With a cache, an area whose sentence vectors are unchanged since an earlier run reuses that
-    run's clusters."""
+    Without a cache every distinct sentence is encoded in one call. With a cache (of this
+    encoder), an area whose sentences are unchanged since an earlier run reuses that run's
+    clusters, and a group whose sentences and copies are unchanged its medoid: only the
+    sentences of the rest are encoded."""
     area_index = {k: i for i, k in enumerate(CHALLENGE_KEYS)}
     ordered = sorted(candidates, key=lambda c: (area_index[c.challenge],) + c.order)
-    texts = sorted({c.quote.text for c in ordered})
-    vectors = np.asarray(encode(texts)) if texts else np.zeros((0, 1))
-    vector_of = {t: vectors[i] for i, t in enumerate(texts)}
+    vector_of: dict[str, np.ndarray] = {}
+
+    def encode_missing(texts: Iterable[str]) -> None:
+        missing = sorted(set(texts).difference(vector_of))
+        if missing:
+            vector_of.update(zip(missing, np.asarray(encode(missing))))
+
+    if cache is None:
+        encode_missing(c.quote.text for c in ordered)
 
     by_challenge: dict[str, list[OptionCandidate]] = defaultdict(list)
     for c in ordered:
         by_challenge[c.challenge].append(c)
 
-    groups: list[OptionGroup] = []
     # Each distinct sentence is one point: the same sentence pasted into many contributions joins
     # its group once (it does not outweigh different wordings of the proposal), and the
     # condensed distances grow with the distinct sentences, not the copies (3,000 template-built
     # contributions: 2.5 GB -> a few hundred MB per area).
     areas: list[tuple[str, dict[str, list[OptionCandidate]], list[str], str]] = []
     found_of: dict[str, list[list[int]]] = {}
-    todo: dict[str, np.ndarray] = {}   # cluster key -> vectors of an area not in the cache
+    todo: dict[str, list[str]] = {}   # cluster key -> distinct sentences of an uncached area
     for challenge in CHALLENGE_KEYS:
         cands = by_challenge.get(challenge, [])
         if not cands:
@@ -415,20 +434,25 @@ def group_options(
         for c in cands:
             copies[c.quote.text].append(c)
         distinct = list(copies)               # first-occurrence order: deterministic
-        vectors = np.stack([vector_of[t] for t in distinct])
-        key = cluster_key(vectors, threshold) if cache is not None else challenge
+        key = (cluster_key(distinct, threshold, cache.encoder_id) if cache is not None
+               else challenge)
         found = cache.get(key, len(distinct)) if cache is not None else None
         if found is not None:
             found_of[key] = found
         elif key not in found_of:
-            todo[key] = vectors
+            todo[key] = distinct
         areas.append((challenge, copies, distinct, key))
     from_cache = len(areas) - len(todo)
-    for key, found in cluster_areas(list(todo.items()), threshold).items():
+    encode_missing(t for distinct in todo.values() for t in distinct)
+    clustered = cluster_areas([(key, np.stack([vector_of[t] for t in distinct]))
+                               for key, distinct in todo.items()], threshold)
+    for key, found in clustered.items():
         found_of[key] = found
         if cache is not None:
             cache.put(key, found)
 
+    made: list[tuple[str, str, list[OptionCandidate], list[str], str | None]] = []
+    merged_of: dict[str, list[str]] = {}
     for challenge, copies, distinct, key in areas:
         clusters = [[c for i in cl for c in copies[distinct[i]]] for cl in found_of[key]]
         ids = [make_group_id(challenge, (m.key for m in cl)) for cl in clusters]
@@ -438,9 +462,33 @@ def group_options(
         for gid, members in members_of.items():
             if not members:
                 continue
-            group = _summarise(gid, challenge, members, vector_of)
-            group.merged_from = sorted(merged_from.get(gid, []))
-            groups.append(group)
+            members.sort(key=attrgetter("order"))
+            counts = Counter(m.quote.text for m in members)
+            texts = sorted(counts)
+            skey = (summary_key([(t, counts[t]) for t in texts], cache.encoder_id)
+                    if cache is not None and len(members) > 1 else None)
+            made.append((gid, challenge, members, texts, skey))
+            merged_of[gid] = sorted(merged_from.get(gid, []))
+
+    keys = {skey: len(texts) for _, _, _, texts, skey in made if skey is not None}
+    known = cache.get_summaries(keys) if cache is not None and keys else {}
+    encode_missing(t for _, _, members, texts, skey in made
+                   if len(members) > 1 and skey not in known for t in texts)
+    groups: list[OptionGroup] = []
+    fresh: list[tuple[str, Summary]] = []
+    for gid, challenge, members, texts, skey in made:
+        best = None
+        if len(members) > 1:
+            best = known.get(skey) if skey is not None else None
+            if best is None:
+                best = best_texts(members, texts, vector_of)
+                if skey is not None:
+                    fresh.append((skey, best))
+        group = _summarise(gid, challenge, members, texts, best)
+        group.merged_from = merged_of[gid]
+        groups.append(group)
+    if cache is not None and fresh:
+        cache.put_summaries(fresh)
 
     groups.sort(key=lambda g: (CHALLENGE_KEYS.index(g.challenge), -g.support, -g.confidence,
                                g.group_id))

@@ -19,7 +19,7 @@ import os
 from collections import Counter, defaultdict
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 from urllib.parse import quote as urlquote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -54,13 +54,24 @@ def counted(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n} {singular if n == 1 else (plural or singular + 's')}"
 
 
-def file_link(source_file: str, input_dir: Path | None, out_dir: Path) -> str | None:
-    """Relative URL from the report to the submitted file (percent-encoded), if known."""
+def file_links(input_dir: Path | None, out_dir: Path) -> Callable[[str], str | None]:
+    """source_file -> relative URL from the report to the submitted file (percent-encoded), or
+    None when the input folder is not known. The two folders are resolved once (resolving each
+    of 3,000 files took 0.5 s of a run); a link names a file where it lies in the input folder."""
     if input_dir is None:
-        return None
-    target = Path(input_dir) / source_file
-    rel = os.path.relpath(target.resolve(), Path(out_dir).resolve())
-    return urlquote(rel.replace(os.sep, "/"), safe="/")
+        return lambda _source_file: None
+    base, out = str(Path(input_dir).resolve()), str(Path(out_dir).resolve())
+
+    def link(source_file: str) -> str | None:
+        rel = os.path.relpath(os.path.join(base, source_file), out)
+        return urlquote(rel.replace(os.sep, "/"), safe="/")
+
+    return link
+
+
+def file_link(source_file: str, input_dir: Path | None, out_dir: Path) -> str | None:
+    """file_links(input_dir, out_dir)(source_file), for one file."""
+    return file_links(input_dir, out_dir)(source_file)
 
 
 def _segments(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]:
@@ -243,6 +254,7 @@ def build_view(inp: ReportInput, grouping: GroupingResult, quotes: QuoteBook,
             pid, p.page, p.paragraph, p.heading, p.text, sorted(spans[pid]),
             cp.confirmed.summary if cp.confirmed is not None else None,
             sorted(groups_of[pid])))
+    link = file_links(inp.input_dir, out_dir)
     contributions = []
     for name, doc in sorted(inp.documents.items(),
                             key=lambda kv: (kv[1].contributor.casefold(), kv[0])):
@@ -251,12 +263,12 @@ def build_view(inp: ReportInput, grouping: GroupingResult, quotes: QuoteBook,
             "organisation": doc.organisation,
             "stakeholder_group": group_label(doc.stakeholder_group),
             "source_file": name, "file_type": doc.file_type, "pages": doc.pages,
-            "language": doc.language, "link": file_link(name, inp.input_dir, out_dir),
+            "language": doc.language, "link": link(name),
             "paragraphs": per_file[name], "options": options_per_file[name],
         })
         contributions[-1]["identity"] = {**contributions[-1], "cited": cited.get(name, [])}
     quarantine = [{"source_file": q.source_file, "reason": q.reason, "detail": q.detail,
-                   "link": file_link(q.source_file, inp.input_dir, out_dir)}
+                   "link": link(q.source_file)}
                   for q in sorted(inp.quarantine, key=lambda q: q.source_file)]
     n_quotes = sum(len(g.members) for g in grouping.groups)
     confirmed = sum(1 for cp in paragraphs if cp.confirmed is not None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -26,7 +27,8 @@ def _group(inp, finder, encode, threshold):
 
 def _signature(grouping):
     return [(g.group_id, g.challenge, tuple(m.key for m in g.members),
-             g.representative.key, g.support) for g in grouping.groups]
+             g.representative.key, g.support, g.cohesion, g.confidence)
+            for g in grouping.groups]
 
 
 def test_average_linkage_does_not_chain():
@@ -252,39 +254,83 @@ def test_cached_clusters_give_the_same_groups_and_a_new_sentence_reclusters_its_
     from pipeline.report.cluster_cache import ClusterCache, cluster_key
 
     hashing = HashingVectorizer(n_features=512, alternate_sign=False)
+    encoded: list[str] = []
 
     def encode_tfidf(texts):   # a vector per text that does not depend on the other texts
+        encoded.extend(texts)
         return hashing.transform(texts).toarray()
 
     inp = make_input()
     cands = collect_candidates(inp.paragraphs, QuoteBook(inp.documents), finder, 30)
     direct = group_options(cands, encode_tfidf, 0.25)
-    cache = ClusterCache(tmp_path)
+    cache = ClusterCache(tmp_path, "hashing-512")
     first = group_options(cands, encode_tfidf, 0.25, cache)
     assert first.areas_clustered == len({c.challenge for c in cands}) and \
         first.areas_from_cache == 0
-    again = group_options(cands, encode_tfidf, 0.25, ClusterCache(tmp_path))
+    encoded.clear()
+    again = group_options(cands, encode_tfidf, 0.25, ClusterCache(tmp_path, "hashing-512"))
     assert again.areas_from_cache == first.areas_clustered and again.areas_clustered == 0
+    assert encoded == []   # unchanged areas and groups: no vector needed
     assert _signature(direct) == _signature(first) == _signature(again)
-    # another threshold is another key
-    other = group_options(cands, encode_tfidf, 0.5, cache)
-    assert other.areas_from_cache == 0
-    # the largest area without its first sentence: only that area is clustered again
+    assert any(len({m.quote.text for m in g.members}) > 1 for g in again.groups)
+    # another threshold, or another encoder, is another key
+    assert group_options(cands, encode_tfidf, 0.5, cache).areas_from_cache == 0
+    other_encoder = group_options(cands, encode_tfidf, 0.25, ClusterCache(tmp_path, "other"))
+    assert other_encoder.areas_from_cache == 0
+    # the largest area without its first sentence: only that area is clustered again, and
+    # only its sentences are encoded
     from collections import Counter
 
     area = Counter(c.challenge for c in cands).most_common(1)[0][0]
     dropped = next(c.quote.text for c in cands if c.challenge == area)
     fewer = [c for c in cands if not (c.challenge == area and c.quote.text == dropped)]
+    encoded.clear()
     partial = group_options(fewer, encode_tfidf, 0.25, cache)
     assert partial.areas_clustered == 1
     assert partial.areas_from_cache == first.areas_clustered - 1
+    assert set(encoded) == {c.quote.text for c in fewer if c.challenge == area}
     assert _signature(partial) == _signature(group_options(fewer, encode_tfidf, 0.25))
     # a stored value that is not a partition of the area's sentences is never used
-    vectors = np.eye(3)
-    cache.put(cluster_key(vectors, 0.25), [[0, 1]])
-    assert cache.get(cluster_key(vectors, 0.25), 3) is None
-    cache.put(cluster_key(vectors, 0.25), [[0, 2], [1]])
-    assert cache.get(cluster_key(vectors, 0.25), 3) == [[0, 2], [1]]
+    texts = ["a", "b", "c"]
+    cache.put(cluster_key(texts, 0.25, "hashing-512"), [[0, 1]])
+    assert cache.get(cluster_key(texts, 0.25, "hashing-512"), 3) is None
+    cache.put(cluster_key(texts, 0.25, "hashing-512"), [[0, 2], [1]])
+    assert cache.get(cluster_key(texts, 0.25, "hashing-512"), 3) == [[0, 2], [1]]
+
+
+def test_a_cached_medoid_follows_the_copies_and_the_earliest_member(make_input, finder,
+                                                                    tmp_path):
+    """A group's medoid comes from the cache only for the same sentences with the same number
+    of copies; on a tie between sentences it is the earliest member holding one of them."""
+    from pipeline.report.cluster_cache import ClusterCache, summary_key
+    from pipeline.report.grouping import best_texts
+
+    def encode(texts):
+        # two sentences at cosine 0.8, a third closer to the first than to the second
+        table = {"alpha": [1.0, 0.0], "beta": [0.8, 0.6], "gamma": [0.96, -0.28]}
+        return np.array([table[t.split()[0]] for t in texts])
+
+    inp = make_input()
+    found = collect_candidates(inp.paragraphs, QuoteBook(inp.documents), finder, 30)
+    base = list({c.quote.quote_id: c for c in found}.values())[:6]
+    words = ["beta", "alpha", "beta", "alpha", "gamma", "beta"]
+    cands = [replace(c, challenge="shared_critical_services",
+                     quote=replace(c.quote, text=f"{w} proposal number {i} for everyone"))
+             for i, (c, w) in enumerate(zip(base, words))]
+    cache = ClusterCache(tmp_path, "toy")
+    for n in (2, 3, 4, 6):     # beta+alpha tie at two members; more copies decide later
+        members = cands[:n]
+        direct = group_options(members, encode, 0.5)
+        cached_first = group_options(members, encode, 0.5, cache)
+        cached_again = group_options(members, encode, 0.5, cache)
+        assert _signature(direct) == _signature(cached_first) == _signature(cached_again)
+    two = sorted(cands[:2], key=lambda c: c.order)
+    texts = sorted(m.quote.text for m in two)
+    assert len(best_texts(two, texts, dict(zip(texts, encode(texts))))) == 2   # a tie
+    # a stored summary that does not fit the group is ignored
+    key = summary_key([(t, 1) for t in texts], "toy")
+    cache.put_summaries([(key, [(5, 0.8)])])
+    assert cache.get_summaries({key: 2}) == {}
 
 
 def test_areas_clustered_in_two_processes_equal_one_process(monkeypatch):
