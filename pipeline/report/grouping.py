@@ -24,7 +24,7 @@ import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 import numpy as np
@@ -213,12 +213,6 @@ class GroupingResult:
         return None
 
 
-def _field(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
 def default_sentence_finder() -> SentenceFinder:
     from pipeline.classify.policy_option import find_option_sentences
 
@@ -232,6 +226,24 @@ def option_sentences_of(cp: ClassifiedParagraph, find_sentences: SentenceFinder)
     if known:
         return list(known)
     return list(find_sentences(cp.text) or [])
+
+
+def _span(s: Any) -> tuple[int, int, str | None, tuple[str, ...]]:
+    """(start, end, sentence as the finder read it, addressees) of one option sentence: a dict
+    as the classifier stores it, or an object with those attributes."""
+    if isinstance(s, dict):
+        sentence = s.get("sentence")
+        if sentence is None:
+            sentence = s.get("text")
+        return int(s["start"]), int(s["end"]), sentence, tuple(map(str, s.get("addressees") or ()))
+    sentence = getattr(s, "sentence", None)
+    if sentence is None:
+        sentence = getattr(s, "text", None)
+    return (int(getattr(s, "start")), int(getattr(s, "end")), sentence,
+            tuple(map(str, getattr(s, "addressees", None) or ())))
+
+
+_START_END = itemgetter(0, 1)
 
 
 def collect_candidates(
@@ -253,20 +265,13 @@ def collect_candidates(
         challenges = [c for c in CHALLENGE_KEYS if c in own]
         if not challenges:
             continue
-        found = option_sentences_of(cp, find_sentences)
-        spans: list[tuple[int, int, str | None, tuple[str, ...]]] = []
-        for s in found:
-            start, end = int(_field(s, "start")), int(_field(s, "end"))
-            addressees = tuple(str(a) for a in (_field(s, "addressees") or ()))
-            sentence = _field(s, "sentence")
-            if sentence is None:
-                sentence = _field(s, "text")
-            spans.append((start, end, sentence, addressees))
+        spans = [_span(s) for s in option_sentences_of(cp, find_sentences)]
         if not spans:
             spans.append((0, len(cp.text), None, ()))
+        spans.sort(key=_START_END)
         seen: set[tuple[int, int]] = set()
         option_score = cp.option_score
-        for start, end, sentence, addressees in sorted(spans, key=lambda t: (t[0], t[1])):
+        for start, end, sentence, addressees in spans:
             quote = quotes.make(cp.para, start, end, expected=sentence)
             if quote is None or (quote.para_start, quote.para_end) in seen:
                 continue

@@ -78,6 +78,7 @@ class QuoteBook:
         self.documents = documents
         self.dropped: Counter[str] = Counter()
         self.made = 0
+        self._matching: Paragraph | None = None   # the last paragraph found to match its doc
 
     def _drop(self, reason: str, para: Paragraph, detail: str) -> None:
         self.dropped[reason] += 1
@@ -99,10 +100,14 @@ class QuoteBook:
         if doc is None:
             self._drop("no_document", para, "the source document is not in this run")
             return None
-        if not paragraph_matches_document(para, doc):
-            self._drop("paragraph_offsets", para,
-                       "the paragraph text differs from the document at its offsets")
-            return None
+        # a paragraph's sentences are quoted one after another: its text is compared with the
+        # document once, not once per sentence (Paragraph is frozen)
+        if para is not self._matching:
+            if not paragraph_matches_document(para, doc):
+                self._drop("paragraph_offsets", para,
+                           "the paragraph text differs from the document at its offsets")
+                return None
+            self._matching = para
         if not (0 <= start < end <= len(para.text)):
             self._drop("sentence_offsets", para, f"offsets {start}-{end} outside the paragraph")
             return None
