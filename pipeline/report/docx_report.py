@@ -57,6 +57,16 @@ def _clean(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
+def add_text(paragraph: Paragraph, text: str) -> None:
+    """paragraph.add_run(text): python-docx walks the text character by character for tabs and
+    line breaks, which took 0.3-0.5 s of the 8,000 items at 3,000 contributions; text without
+    them becomes the same single w:t at once."""
+    if not text or "\t" in text or "\n" in text or "\r" in text:
+        paragraph.add_run(text)
+    else:
+        paragraph._p.add_r().add_t(text)
+
+
 class Footnotes:
     """The document's footnotes part; add() appends a note and returns its id."""
 
@@ -225,11 +235,11 @@ def write_docx(path: Path, inp: ReportInput, grouping: GroupingResult, title: st
         num_id = numbering.new_list()
         for g in groups:
             item = styled_paragraph(list_number, num_id)
-            item.add_run(_clean(g.representative.quote.text))
+            add_text(item, _clean(g.representative.quote.text))
             footnotes.add(item, attribution(g.attributions))
             for m in _variants(g):
                 sub = styled_paragraph(list_bullet_2)
-                sub.add_run("Also: “" + _clean(m.quote.text) + "”")
+                add_text(sub, "Also: “" + _clean(m.quote.text) + "”")
                 footnotes.add(sub, attribution([(m.quote.contributor,
                                                  m.cp.para.organisation)]))
 
@@ -250,7 +260,7 @@ def write_docx(path: Path, inp: ReportInput, grouping: GroupingResult, title: st
         who = d.contributor
         if d.organisation and d.organisation != d.contributor:
             who += f" / {d.organisation}"
-        styled_paragraph(list_bullet).add_run(_clean(f"{who} ({name})"))
+        add_text(styled_paragraph(list_bullet), _clean(f"{who} ({name})"))
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")

@@ -127,3 +127,18 @@ def test_an_edited_draft_is_kept(tmp_path, make_input, finder, encode_tfidf, set
     assert fourth.paths["docx"].name == "report-20300101-000000.docx"
     assert "Secretariat note" in " ".join(p.text for p in Document(str(out / "report.docx"))
                                           .paragraphs)
+
+
+@pytest.mark.parametrize("text", ["Governments should publish their policies.",
+                                  "  leading and trailing spaces  ", "a\ttab", "two\nlines",
+                                  "carriage\rreturn", "", "“Quoted” & <escaped> ümlaut"])
+def test_add_text_writes_the_run_add_run_writes(text):
+    from lxml import etree
+
+    from pipeline.report.docx_report import add_text
+
+    doc = Document()
+    fast, stock = doc.add_paragraph(), doc.add_paragraph()
+    add_text(fast, text)
+    stock.add_run(text)
+    assert etree.tostring(fast._p) == etree.tostring(stock._p)
