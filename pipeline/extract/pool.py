@@ -120,10 +120,14 @@ def run_pool(
     timeout_s: float,
     memory_mb: int,
     on_done: Callable[[int, dict[str, Any]], None],
+    meanwhile: Callable[[], None] | None = None,
 ) -> None:
     """Extract every path in worker processes; on_done(index, outcome) is called in the calling
-    thread as each file finishes, in completion order."""
+    thread as each file finishes, in completion order. meanwhile(), if given, runs in the
+    calling thread once the workers have started (the workers are stopped if it fails)."""
     if not paths:
+        if meanwhile is not None:
+            meanwhile()
         return
     settings_json = json.dumps(settings_dict, default=str)
     tasks: queue.Queue[int] = queue.Queue()
@@ -158,6 +162,8 @@ def run_pool(
         t.start()
     finished = 0
     try:
+        if meanwhile is not None:
+            meanwhile()
         while finished < n:
             item = results.get()
             if item is None:

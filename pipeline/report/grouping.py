@@ -332,31 +332,53 @@ def condensed_cosine_distances(unit: np.ndarray, block_cells: int = 4_000_000) -
     return np.round(out, 6, out=out)
 
 
+class Clustering:
+    """cluster_vectors for each (key, vectors), started now and collected by result(), so that
+    the caller can summarise the areas it already has meanwhile. Part of the work (by the n^2
+    size of the distances; all of it for a single area) is done in a forked child on the other
+    core: scipy's linkage holds the GIL, and a new contribution brings new sentences to 3-6
+    areas of 3,500-4,600 sentences each at 3,000 contributions (0.3-1.2 s apiece, plus 0.3 s
+    to import scipy's clustering the first time). The parent's share is clustered in result().
+    """
+
+    def __init__(self, todo: Sequence[tuple[str, np.ndarray]], threshold: float) -> None:
+        self.threshold = threshold
+        self._here: list[tuple[str, np.ndarray]] = []
+        self._child: ForkedCall | None = None
+        if not todo or not fork_available():
+            self._here = list(todo)
+            return
+        there: list[tuple[str, np.ndarray]] = []
+        load = [0, 0]
+        for item in sorted(todo, key=lambda kv: -kv[1].shape[0]):  # largest first, to the lighter
+            side = 1 if load[1] <= load[0] else 0                    # the first to the child
+            (self._here, there)[side].append(item)
+            load[side] += item[1].shape[0] ** 2
+        self._child = ForkedCall(lambda: {key: cluster_vectors(vectors, threshold)
+                                          for key, vectors in there},
+                                 f"clustering {len(there)} area(s)")
+
+    def result(self) -> dict[str, list[list[int]]]:
+        try:
+            out = {key: cluster_vectors(vectors, self.threshold) for key, vectors in self._here}
+        except BaseException:
+            self.cancel()
+            raise
+        if self._child is not None:
+            out.update(self._child.result())
+            self._child = None
+        return out
+
+    def cancel(self) -> None:
+        if self._child is not None:
+            self._child.cancel()
+            self._child = None
+
+
 def cluster_areas(todo: Sequence[tuple[str, np.ndarray]],
                   threshold: float) -> dict[str, list[list[int]]]:
-    """cluster_vectors for each (key, vectors), by key. With two or more areas to cluster, about
-    half of the work (by the n^2 size of their distances) is done in a forked child on the other
-    core: scipy's linkage holds the GIL, and a new contribution brings new sentences to 3-6
-    areas of 3,500-4,600 sentences each at 3,000 contributions (0.3-1.2 s apiece)."""
-    if len(todo) < 2 or not fork_available():
-        return {key: cluster_vectors(vectors, threshold) for key, vectors in todo}
-    here: list[tuple[str, np.ndarray]] = []
-    there: list[tuple[str, np.ndarray]] = []
-    load = [0, 0]
-    for item in sorted(todo, key=lambda kv: -kv[1].shape[0]):   # largest first, to the lighter
-        side = 0 if load[0] <= load[1] else 1
-        (here, there)[side].append(item)
-        load[side] += item[1].shape[0] ** 2
-    child = ForkedCall(lambda: {key: cluster_vectors(vectors, threshold)
-                                for key, vectors in there},
-                       f"clustering {len(there)} area(s)")
-    try:
-        out = {key: cluster_vectors(vectors, threshold) for key, vectors in here}
-    except BaseException:
-        child.cancel()
-        raise
-    out.update(child.result())
-    return out
+    """cluster_vectors for each (key, vectors), by key (Clustering, collected at once)."""
+    return Clustering(todo, threshold).result()
 
 
 def make_group_id(challenge: str, member_keys: Iterable[str]) -> str:
@@ -397,6 +419,32 @@ def _summarise(group_id: str, challenge: str, members: list[OptionCandidate],
                        confidence=round(confidence, 4))
 
 
+Area = tuple[str, dict[str, list[OptionCandidate]], list[str], str]   # area, copies, distinct, key
+Made = tuple[str, str, list[OptionCandidate], list[str], str | None]  # id, area, members, texts, key
+
+
+def _make_groups(area: Area, found: list[list[int]], cache: ClusterCache | None,
+                 made: list[Made], merged_of: dict[str, list[str]]) -> None:
+    """An area's clusters as groups: members in order, reviewers' merges applied, and the key
+    of each group's cached summary (by its sentences and their copy counts)."""
+    challenge, copies, distinct, _key = area
+    clusters = [[c for i in cl for c in copies[distinct[i]]] for cl in found]
+    ids = [make_group_id(challenge, (m.key for m in cl)) for cl in clusters]
+    members_of: dict[str, list[OptionCandidate]] = dict(zip(ids, clusters))
+    merged_from: dict[str, list[str]] = defaultdict(list)
+    _apply_confirmed_merges(members_of, merged_from)
+    for gid, members in members_of.items():
+        if not members:
+            continue
+        members.sort(key=attrgetter("order"))
+        counts = Counter(m.quote.text for m in members)
+        texts = sorted(counts)
+        skey = (summary_key([(t, counts[t]) for t in texts], cache.encoder_id)
+                if cache is not None and len(members) > 1 else None)
+        made.append((gid, challenge, members, texts, skey))
+        merged_of[gid] = sorted(merged_from.get(gid, []))
+
+
 def group_options(
     candidates: Sequence[OptionCandidate],
     encode: Encoder,
@@ -428,7 +476,7 @@ def group_options(
     # its group once (it does not outweigh different wordings of the proposal), and the
     # condensed distances grow with the distinct sentences, not the copies (3,000 template-built
     # contributions: 2.5 GB -> a few hundred MB per area).
-    areas: list[tuple[str, dict[str, list[OptionCandidate]], list[str], str]] = []
+    areas: list[Area] = []
     found_of: dict[str, list[list[int]]] = {}
     todo: dict[str, list[str]] = {}   # cluster key -> distinct sentences of an uncached area
     for challenge in CHALLENGE_KEYS:
@@ -449,31 +497,26 @@ def group_options(
         areas.append((challenge, copies, distinct, key))
     from_cache = len(areas) - len(todo)
     encode_missing(t for distinct in todo.values() for t in distinct)
-    clustered = cluster_areas([(key, np.stack([vector_of[t] for t in distinct]))
-                               for key, distinct in todo.items()], threshold)
+    clustering = Clustering([(key, np.stack([vector_of[t] for t in distinct]))
+                             for key, distinct in todo.items()], threshold)
+    # the areas already clustered are made into groups while the others are clustered
+    made: list[Made] = []
+    merged_of: dict[str, list[str]] = {}
+    try:
+        for area in areas:
+            if area[3] in found_of:
+                _make_groups(area, found_of[area[3]], cache, made, merged_of)
+        clustered = clustering.result()
+    except BaseException:
+        clustering.cancel()
+        raise
     for key, found in clustered.items():
         found_of[key] = found
         if cache is not None:
             cache.put(key, found)
-
-    made: list[tuple[str, str, list[OptionCandidate], list[str], str | None]] = []
-    merged_of: dict[str, list[str]] = {}
-    for challenge, copies, distinct, key in areas:
-        clusters = [[c for i in cl for c in copies[distinct[i]]] for cl in found_of[key]]
-        ids = [make_group_id(challenge, (m.key for m in cl)) for cl in clusters]
-        members_of: dict[str, list[OptionCandidate]] = dict(zip(ids, clusters))
-        merged_from: dict[str, list[str]] = defaultdict(list)
-        _apply_confirmed_merges(members_of, merged_from)
-        for gid, members in members_of.items():
-            if not members:
-                continue
-            members.sort(key=attrgetter("order"))
-            counts = Counter(m.quote.text for m in members)
-            texts = sorted(counts)
-            skey = (summary_key([(t, counts[t]) for t in texts], cache.encoder_id)
-                    if cache is not None and len(members) > 1 else None)
-            made.append((gid, challenge, members, texts, skey))
-            merged_of[gid] = sorted(merged_from.get(gid, []))
+    for area in areas:
+        if area[3] in clustered:
+            _make_groups(area, found_of[area[3]], cache, made, merged_of)
 
     keys = {skey: len(texts) for _, _, _, texts, skey in made if skey is not None}
     known = cache.get_summaries(keys) if cache is not None and keys else {}

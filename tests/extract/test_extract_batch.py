@@ -113,6 +113,22 @@ def test_ids_are_stable_across_runs_and_edits_elsewhere(folder: Path, settings, 
         assert second[text] == pid
 
 
+def test_a_torn_cache_entry_is_extracted_again_and_a_new_file_beside_cached_ones(
+        folder: Path, settings):
+    first = extract_directory(folder, settings, progress=False)
+    entries = sorted((settings.cache_dir / "extract").rglob("*.json"))
+    entries[0].write_bytes(b'{"status": "ok", "doc": {"blo')        # a run killed mid-write
+    (folder / "d-new.txt").write_text("A late contribution about DNS security.", encoding="utf-8")
+    again = extract_directory(folder, settings, progress=False)
+    assert again.stats.extracted == 2 and again.stats.from_cache == len(entries) - 1
+    assert [p.to_dict() for p in again.paragraphs if p.source_file != "d-new.txt"] == \
+        [p.to_dict() for p in first.paragraphs]
+    assert [d.source_file for d in again.documents] == sorted(
+        [d.source_file for d in first.documents] + ["d-new.txt"])
+    third = extract_directory(folder, settings, progress=False)
+    assert third.stats.extracted == 0 and third.stats.from_cache == len(entries) + 1
+
+
 def test_cache_extracts_only_new_files_and_manifest_edits_need_no_extraction(folder: Path, settings):
     told: list[int] = []   # on_new_files: how many files the workers are about to extract
     first = extract_directory(folder, settings, progress=False, on_new_files=told.append)
