@@ -38,21 +38,46 @@ class FragmentCache:
     """view_key -> rendered HTML in one SQLite file per version of the macros and this code."""
 
     _FLUSH = 500   # rendered fragments stored at a time
+    _AHEAD = 128   # stored fragments read per query (4,100 queries of one took 0.2 s at 3,000)
 
     def __init__(self, directory: Path) -> None:
         self.path = Path(directory) / f"fragments-{code_fingerprint(_SOURCES, _DISTS)}.sqlite"
         self._store = HashStore(self.path, "fragments", "html", "TEXT")
         self._pending: list[tuple[str, str]] = []
+        self._expected: list[str] = []        # keys in the order the page will ask for them
+        self._position: dict[str, int] = {}
+        self._ahead: dict[str, str] = {}      # read ahead, not yet asked for
+        self._absent: set[str] = set()        # read ahead and not stored
         self.hits = self.misses = 0
+
+    def expect(self, key: str) -> None:
+        """The page will ask for key after those expected before it: html() reads the stored
+        fragments ahead in that order, a batch at a time (a few MB held at once)."""
+        self._position[key] = len(self._expected)
+        self._expected.append(key)
+
+    def _stored(self, key: str) -> str | None:
+        if key in self._ahead:
+            return self._ahead.pop(key)
+        if key in self._absent:
+            return None
+        start = self._position.get(key)
+        batch = [key] if start is None else self._expected[start:start + self._AHEAD]
+        found = self._store.get_many(batch)
+        self._absent.update(k for k in batch if k not in found)
+        html = found.pop(key, None)
+        self._ahead.update(found)
+        return html
 
     def html(self, key: str, render: Callable[[], str]) -> str:
         """The HTML stored under key, else render() (stored too)."""
-        found = self._store.get_many([key]).get(key)
+        found = self._stored(key)
         if found is not None:
             self.hits += 1
             return str(found)
         html = str(render())
         self.misses += 1
+        self._absent.discard(key)   # stored from the next flush on
         self._pending.append((key, html))
         if len(self._pending) >= self._FLUSH:
             self.flush()
@@ -78,6 +103,8 @@ class Fragment:
                  render: Callable[[Mapping[str, Any]], str]) -> None:
         self._cache, self._render, self._identity = cache, render, identity
         self._key = view_key(kind, identity) if cache is not None else ""
+        if cache is not None:
+            cache.expect(self._key)
 
     def __html__(self) -> str:
         if self._cache is None:

@@ -62,6 +62,9 @@ class OptionCandidate:
     order: tuple[str, int, int, str] = field(compare=False, repr=False)  # file, ¶, offset, id
     score: float = field(compare=False, repr=False)   # the paragraph's score for the area
     weight: float = field(compare=False, repr=False)  # score x the paragraph's option score
+    # where a group lists the quote: by contributor (case-insensitively), file, paragraph and
+    # offset, as one integer (group_facts sorts 178,000 members by it)
+    attribution: int = field(compare=False, repr=False)
 
     @property
     def paragraph_id(self) -> str:
@@ -69,12 +72,15 @@ class OptionCandidate:
 
 
 def candidate(challenge: str, quote: Quote, addressees: tuple[str, ...],
-              cp: ClassifiedParagraph, option_score: float) -> OptionCandidate:
+              cp: ClassifiedParagraph, option_score: float,
+              paragraph_rank: int) -> OptionCandidate:
+    """paragraph_rank: the paragraph's place in the run's paragraphs ordered by contributor
+    (case-insensitively), file and paragraph number."""
     key = f"{quote.paragraph_id}:{_text_digest(quote.text)}"
     order = (quote.source_file, quote.paragraph, quote.para_start, quote.paragraph_id)
     score = cp.challenge_score(challenge)
     return OptionCandidate(challenge, quote, addressees, cp, key, order, score,
-                           score * option_score)
+                           score * option_score, (paragraph_rank << 32) | quote.para_start)
 
 
 @dataclass
@@ -148,6 +154,8 @@ def _casefold_first(text: str) -> tuple[str, str]:
 
 _CP = attrgetter("cp")
 _ADDRESSEES = attrgetter("addressees")
+_ATTRIBUTION = attrgetter("attribution")
+_ORDER = attrgetter("order")
 
 
 def group_facts(members: list[OptionCandidate], representative: OptionCandidate) -> GroupFacts:
@@ -168,10 +176,9 @@ def group_facts(members: list[OptionCandidate], representative: OptionCandidate)
         pairs.add((para.contributor, para.organisation))
         if para.stakeholder_group:
             own_groups.add(para.stakeholder_group)
-        found.update(cp.stakeholders)
+        found.update(cp.stakeholder_labels)
         confirmed += cp.confirmed is not None
-    rest = sorted((m for m in members if m is not representative),
-                  key=lambda m: (m.quote.contributor.casefold(),) + m.order)
+    rest = sorted((m for m in members if m is not representative), key=_ATTRIBUTION)
     return GroupFacts(
         support=len(files),
         contributors=sorted(contributors, key=_casefold_first),
@@ -257,14 +264,22 @@ def collect_candidates(
     A paragraph the classifier calls a policy option but in which the sentence finder locates no
     option sentence contributes its whole text (it still quotes verbatim).
     """
-    out: list[OptionCandidate] = []
+    chosen: list[tuple[ClassifiedParagraph, list[str]]] = []
     for cp in sorted(paragraphs, key=ClassifiedParagraph.sort_key):
         if not cp.is_policy_option:
             continue
-        own = set(cp.challenges)   # a property that copies: read once, not once per key
+        own = set(cp.challenge_labels)
         challenges = [c for c in CHALLENGE_KEYS if c in own]
-        if not challenges:
-            continue
+        if challenges:
+            chosen.append((cp, challenges))
+    # stable: contributors equal but for case stay in file order
+    by_contributor = sorted(range(len(chosen)),
+                            key=lambda i: chosen[i][0].para.contributor.casefold())
+    rank = [0] * len(chosen)
+    for r, i in enumerate(by_contributor):
+        rank[i] = r
+    out: list[OptionCandidate] = []
+    for (cp, challenges), paragraph_rank in zip(chosen, rank):
         spans = [_span(s) for s in option_sentences_of(cp, find_sentences)]
         if not spans:
             spans.append((0, len(cp.text), None, ()))
@@ -279,7 +294,8 @@ def collect_candidates(
             if len(quote.text) < min_chars:
                 continue
             for challenge in challenges:
-                out.append(candidate(challenge, quote, addressees, cp, option_score))
+                out.append(candidate(challenge, quote, addressees, cp, option_score,
+                                     paragraph_rank))
     return out
 
 
@@ -436,7 +452,7 @@ def _make_groups(area: Area, found: list[list[int]], cache: ClusterCache | None,
     for gid, members in members_of.items():
         if not members:
             continue
-        members.sort(key=attrgetter("order"))
+        members.sort(key=_ORDER)
         counts = Counter(m.quote.text for m in members)
         texts = sorted(counts)
         skey = (summary_key([(t, counts[t]) for t in texts], cache.encoder_id)
@@ -456,8 +472,12 @@ def group_options(
     encoder), an area whose sentences are unchanged since an earlier run reuses that run's
     clusters, and a group whose sentences and copies are unchanged its medoid: only the
     sentences of the rest are encoded."""
-    area_index = {k: i for i, k in enumerate(CHALLENGE_KEYS)}
-    ordered = sorted(candidates, key=lambda c: (area_index[c.challenge],) + c.order)
+    # by area, then order: sorted by order (C key; collect_candidates already gives that
+    # order), then split by area, both stable
+    by_challenge: dict[str, list[OptionCandidate]] = {k: [] for k in CHALLENGE_KEYS}
+    for c in sorted(candidates, key=_ORDER):
+        by_challenge[c.challenge].append(c)
+    ordered = [c for k in CHALLENGE_KEYS for c in by_challenge[k]]
     vector_of: dict[str, np.ndarray] = {}
 
     def encode_missing(texts: Iterable[str]) -> None:
@@ -467,10 +487,6 @@ def group_options(
 
     if cache is None:
         encode_missing(c.quote.text for c in ordered)
-
-    by_challenge: dict[str, list[OptionCandidate]] = defaultdict(list)
-    for c in ordered:
-        by_challenge[c.challenge].append(c)
 
     # Each distinct sentence is one point: the same sentence pasted into many contributions joins
     # its group once (it does not outweigh different wordings of the proposal), and the

@@ -195,12 +195,16 @@ def build_view(inp: ReportInput, grouping: GroupingResult, quotes: QuoteBook,
     contributions_per_area: dict[str, set[str]] = defaultdict(set)
     matrix: dict[str, Counter[str]] = defaultdict(Counter)
     for cp in paragraphs:
-        for c in cp.challenges:
+        labels = cp.challenge_labels
+        if not labels:
+            continue
+        is_option, roles = cp.is_policy_option, cp.stakeholder_labels
+        for c in labels:
             para_count[c] += 1
             contributions_per_area[c].add(cp.para.source_file)
-            if cp.is_policy_option:
+            if is_option:
                 option_count[c] += 1
-            for r in cp.stakeholders:
+            for r in roles:
                 matrix[c][r] += 1
     areas = []
     for a in AREAS:

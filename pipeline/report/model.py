@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from pipeline.records import Document, Paragraph, Prediction, QuarantineEntry
 from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
@@ -36,15 +36,25 @@ class ClassifiedParagraph:
 
     @property
     def challenges(self) -> list[str]:
+        return list(self.challenge_labels)
+
+    @property
+    def challenge_labels(self) -> Sequence[str]:
+        """The effective challenge areas, not copied: for passes that only read them."""
         if self.confirmed is not None:
-            return list(self.confirmed.challenges)
-        return list(self.prediction.challenges)
+            return self.confirmed.challenges
+        return self.prediction.challenges
 
     @property
     def stakeholders(self) -> list[str]:
+        return list(self.stakeholder_labels)
+
+    @property
+    def stakeholder_labels(self) -> Sequence[str]:
+        """The effective stakeholders, not copied: for passes that only read them."""
         if self.confirmed is not None and self.confirmed.stakeholders is not None:
-            return list(self.confirmed.stakeholders)
-        return list(self.prediction.stakeholders)
+            return self.confirmed.stakeholders
+        return self.prediction.stakeholders
 
     @property
     def is_policy_option(self) -> bool:

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import xlsxwriter
-from openpyxl import load_workbook
 
 from pipeline.report.areas import AREA_BY_KEY
 from pipeline.report.grouping import GroupingResult, OptionGroup
@@ -432,6 +431,8 @@ def _restore_members(groups: list[SheetRow], ws: Any) -> None:
 
 def read_review_sheet(path: Path) -> ReviewSheet:
     from pipeline.errors import ReviewError
+
+    from openpyxl import load_workbook   # only here: most runs never read a sheet back
 
     path = Path(path)
     if not path.exists():

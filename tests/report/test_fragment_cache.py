@@ -89,3 +89,21 @@ def test_a_group_key_follows_where_its_quotes_come_from(tmp_path, make_input, fi
     changed = group_identity(group)
     assert any(q[4] == (quote.page) for q in changed["quotes"])
     assert view_key("group", changed) != before
+
+
+def test_stored_fragments_are_read_ahead_in_page_order(tmp_path, make_input, finder,
+                                                       encode_tfidf, settings_for):
+    view = _views(tmp_path, make_input, finder, encode_tfidf, settings_for)
+    cache = FragmentCache(tmp_path / "cache")
+    first = write_html(tmp_path / "first.html", view(), cache).read_text(encoding="utf-8")
+    cache.close()
+    cache = FragmentCache(tmp_path / "cache")
+    cache._AHEAD = 4
+    reads: list[int] = []
+    get_many = cache._store.get_many
+    cache._store.get_many = lambda keys: (reads.append(len(keys)), get_many(keys))[1]
+    second = write_html(tmp_path / "second.html", view(), cache).read_text(encoding="utf-8")
+    assert second == first and cache.misses == 0
+    assert cache.hits == sum(reads) and max(reads) == 4
+    assert len(reads) == -(-cache.hits // 4)       # one read per four fragments
+    cache.close()

@@ -116,3 +116,24 @@ def test_cached_rows_give_the_same_workbook_and_follow_their_values(tmp_path: Pa
     _workbook(by_cell, moved, len(moved))
     assert _sheet_xml(second, "Body") == _sheet_xml(by_cell, "Body")
     cache.close()
+
+
+def test_illegal_characters_are_openpyxls():
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE as openpyxl_re
+
+    from pipeline.review.cells import ILLEGAL_CHARACTERS_RE
+
+    assert ILLEGAL_CHARACTERS_RE.pattern == openpyxl_re.pattern
+    assert ILLEGAL_CHARACTERS_RE.flags == openpyxl_re.flags
+
+
+def test_a_run_does_not_import_openpyxl():
+    """openpyxl only reads a reviewed sheet back; importing it cost every run 0.15 s."""
+    import subprocess
+    import sys
+
+    code = ("import sys, pipeline.run, pipeline.report.build, pipeline.review.sheet\n"
+            "assert 'openpyxl' not in sys.modules, 'openpyxl imported'\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
