@@ -217,8 +217,9 @@ def extract_directory(
     # The files without a cache entry go to the workers at once; the cached ones are read back
     # and built into documents while the workers start and extract (for one new file among
     # 3,000, about as long as each other).
-    cached = [i for i, k in enumerate(keys) if k and cache.has(k)]
-    todo = [i for i, k in enumerate(keys) if k and not cache.has(k)]
+    stored = [k is not None and cache.has(k) for k in keys]
+    cached = [i for i, k in enumerate(keys) if k and stored[i]]
+    todo = [i for i, k in enumerate(keys) if k and not stored[i]]
     built: dict[int, tuple[Document, list[Paragraph], str, list[str]]] = {}
 
     def read_cached() -> list[int]:

@@ -391,12 +391,6 @@ class Clustering:
             self._child = None
 
 
-def cluster_areas(todo: Sequence[tuple[str, np.ndarray]],
-                  threshold: float) -> dict[str, list[list[int]]]:
-    """cluster_vectors for each (key, vectors), by key (Clustering, collected at once)."""
-    return Clustering(todo, threshold).result()
-
-
 def make_group_id(challenge: str, member_keys: Iterable[str]) -> str:
     anchor = min(member_keys)
     return "g-" + hashlib.sha1(f"{challenge}\x1f{anchor}".encode("utf-8")).hexdigest()[:10]
@@ -435,8 +429,10 @@ def _summarise(group_id: str, challenge: str, members: list[OptionCandidate],
                        confidence=round(confidence, 4))
 
 
-Area = tuple[str, dict[str, list[OptionCandidate]], list[str], str]   # area, copies, distinct, key
-Made = tuple[str, str, list[OptionCandidate], list[str], str | None]  # id, area, members, texts, key
+# (area, copies of each sentence, distinct sentences, cluster key)
+Area = tuple[str, dict[str, list[OptionCandidate]], list[str], str]
+# (group id, area, members, distinct sentences sorted, summary key)
+Made = tuple[str, str, list[OptionCandidate], list[str], str | None]
 
 
 def _make_groups(area: Area, found: list[list[int]], cache: ClusterCache | None,

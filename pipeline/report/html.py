@@ -69,11 +69,6 @@ def file_links(input_dir: Path | None, out_dir: Path) -> Callable[[str], str | N
     return link
 
 
-def file_link(source_file: str, input_dir: Path | None, out_dir: Path) -> str | None:
-    """file_links(input_dir, out_dir)(source_file), for one file."""
-    return file_links(input_dir, out_dir)(source_file)
-
-
 def _segments(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]:
     """The paragraph split into (text, is_quoted) pieces, quoted spans merged."""
     merged: list[list[int]] = []

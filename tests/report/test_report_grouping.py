@@ -338,8 +338,11 @@ def test_areas_clustered_in_two_processes_equal_one_process(monkeypatch):
 
     rng = np.random.default_rng(3)
     todo = [(f"k{i}", rng.normal(size=(n, 8))) for i, n in enumerate((40, 25, 60, 5))]
-    forked = grouping.cluster_areas(todo, 0.3)
+    expected = {key: cluster_vectors(vectors, 0.3) for key, vectors in todo}
+    forked = grouping.Clustering(todo, 0.3).result()
+    one_area = grouping.Clustering(todo[2:3], 0.3)      # all of it in the child
+    assert one_area._here == [] and one_area.result() == {"k2": expected["k2"]}
     monkeypatch.setattr(grouping, "fork_available", lambda: False)
-    assert forked == grouping.cluster_areas(todo, 0.3) == {
-        key: cluster_vectors(vectors, 0.3) for key, vectors in todo}
+    assert forked == grouping.Clustering(todo, 0.3).result() == expected
+    assert grouping.Clustering([], 0.3).result() == {}
     assert list(forked) != [] and all(isinstance(i, int) for cl in forked["k2"] for i in cl)

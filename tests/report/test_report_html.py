@@ -67,9 +67,13 @@ def test_navigation_headings_matrix_and_links(tmp_path, make_input, finder, enco
 
 
 def test_file_links_are_relative_and_percent_encoded(tmp_path):
-    from pipeline.report.html import file_link
+    from pipeline.report.html import file_links
 
     out = tmp_path / "out"
-    assert file_link("a b/c#d.pdf", tmp_path / "in", out) == "../in/a%20b/c%23d.pdf"
-    assert file_link("javascript:alert(1).pdf", out, out) == "javascript%3Aalert%281%29.pdf"
-    assert file_link("x.pdf", None, out) is None
+    assert file_links(tmp_path / "in", out)("a b/c#d.pdf") == "../in/a%20b/c%23d.pdf"
+    assert file_links(out, out)("javascript:alert(1).pdf") == "javascript%3Aalert%281%29.pdf"
+    assert file_links(None, out)("x.pdf") is None
+    # the folders are resolved, the file names are not: a link names where a file lies
+    (tmp_path / "real").mkdir()
+    (tmp_path / "linked").symlink_to(tmp_path / "real")
+    assert file_links(tmp_path / "linked", out)("a.pdf") == "../real/a.pdf"
