@@ -24,6 +24,7 @@ import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import chain
 from operator import attrgetter, itemgetter
 from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
@@ -156,6 +157,9 @@ _CP = attrgetter("cp")
 _ADDRESSEES = attrgetter("addressees")
 _ATTRIBUTION = attrgetter("attribution")
 _ORDER = attrgetter("order")
+_KEY = attrgetter("key")
+_TEXT = attrgetter("quote.text")
+_WEIGHT = attrgetter("weight")
 
 
 def group_facts(members: list[OptionCandidate], representative: OptionCandidate) -> GroupFacts:
@@ -422,7 +426,7 @@ def _summarise(group_id: str, challenge: str, members: list[OptionCandidate],
         total_of = {texts[i]: total for i, total in best}
         medoid = next(k for k, m in enumerate(members) if m.quote.text in total_of)
         cohesion = total_of[members[medoid].quote.text] / (len(members) - 1)
-    scores = [m.weight for m in members]
+    scores = list(map(_WEIGHT, members))
     confidence = float(np.mean(scores)) * max(cohesion, 0.0)
     return OptionGroup(group_id=group_id, challenge=challenge, members=members,
                        representative=members[medoid], cohesion=round(cohesion, 4),
@@ -440,8 +444,10 @@ def _make_groups(area: Area, found: list[list[int]], cache: ClusterCache | None,
     """An area's clusters as groups: members in order, reviewers' merges applied, and the key
     of each group's cached summary (by its sentences and their copy counts)."""
     challenge, copies, distinct, _key = area
-    clusters = [[c for i in cl for c in copies[distinct[i]]] for cl in found]
-    ids = [make_group_id(challenge, (m.key for m in cl)) for cl in clusters]
+    # C-level maps: 178,000 members at 3,000 contributions
+    clusters = [list(chain.from_iterable(map(copies.__getitem__, map(distinct.__getitem__, cl))))
+                for cl in found]
+    ids = [make_group_id(challenge, map(_KEY, cl)) for cl in clusters]
     members_of: dict[str, list[OptionCandidate]] = dict(zip(ids, clusters))
     merged_from: dict[str, list[str]] = defaultdict(list)
     _apply_confirmed_merges(members_of, merged_from)
@@ -449,7 +455,7 @@ def _make_groups(area: Area, found: list[list[int]], cache: ClusterCache | None,
         if not members:
             continue
         members.sort(key=_ORDER)
-        counts = Counter(m.quote.text for m in members)
+        counts = Counter(map(_TEXT, members))
         texts = sorted(counts)
         skey = (summary_key([(t, counts[t]) for t in texts], cache.encoder_id)
                 if cache is not None and len(members) > 1 else None)
