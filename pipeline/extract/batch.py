@@ -218,7 +218,7 @@ def extract_directory(
     # and built into documents while the workers start and extract (for one new file among
     # 3,000, about as long as each other).
     stored = [k is not None and cache.has(k) for k in keys]
-    cached = [i for i, k in enumerate(keys) if k and stored[i]]
+    cached = [i for i, found in enumerate(stored) if found]
     todo = [i for i, k in enumerate(keys) if k and not stored[i]]
     built: dict[int, tuple[Document, list[Paragraph], str, list[str]]] = {}
 

@@ -433,8 +433,13 @@ def _summarise(group_id: str, challenge: str, members: list[OptionCandidate],
                        confidence=round(confidence, 4))
 
 
-# (area, copies of each sentence, distinct sentences, cluster key)
-Area = tuple[str, dict[str, list[OptionCandidate]], list[str], str]
+class Area(NamedTuple):
+    challenge: str
+    copies: dict[str, list[OptionCandidate]]   # sentence -> its candidates, in order
+    distinct: list[str]                        # the sentences, in first-occurrence order
+    key: str                                   # of its clusters (cluster_key)
+
+
 # (group id, area, members, distinct sentences sorted, summary key)
 Made = tuple[str, str, list[OptionCandidate], list[str], str | None]
 
@@ -443,7 +448,7 @@ def _make_groups(area: Area, found: list[list[int]], cache: ClusterCache | None,
                  made: list[Made], merged_of: dict[str, list[str]]) -> None:
     """An area's clusters as groups: members in order, reviewers' merges applied, and the key
     of each group's cached summary (by its sentences and their copy counts)."""
-    challenge, copies, distinct, _key = area
+    challenge, copies, distinct = area.challenge, area.copies, area.distinct
     # C-level maps: 178,000 members at 3,000 contributions
     clusters = [list(chain.from_iterable(map(copies.__getitem__, map(distinct.__getitem__, cl))))
                 for cl in found]
@@ -512,7 +517,7 @@ def group_options(
             found_of[key] = found
         elif key not in found_of:
             todo[key] = distinct
-        areas.append((challenge, copies, distinct, key))
+        areas.append(Area(challenge, copies, distinct, key))
     from_cache = len(areas) - len(todo)
     encode_missing(t for distinct in todo.values() for t in distinct)
     clustering = Clustering([(key, np.stack([vector_of[t] for t in distinct]))
@@ -522,8 +527,8 @@ def group_options(
     merged_of: dict[str, list[str]] = {}
     try:
         for area in areas:
-            if area[3] in found_of:
-                _make_groups(area, found_of[area[3]], cache, made, merged_of)
+            if area.key in found_of:
+                _make_groups(area, found_of[area.key], cache, made, merged_of)
         clustered = clustering.result()
     except BaseException:
         clustering.cancel()
@@ -533,8 +538,8 @@ def group_options(
         if cache is not None:
             cache.put(key, found)
     for area in areas:
-        if area[3] in clustered:
-            _make_groups(area, found_of[area[3]], cache, made, merged_of)
+        if area.key in clustered:
+            _make_groups(area, found_of[area.key], cache, made, merged_of)
 
     keys = {skey: len(texts) for _, _, _, texts, skey in made if skey is not None}
     known = cache.get_summaries(keys) if cache is not None and keys else {}

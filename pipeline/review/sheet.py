@@ -430,9 +430,9 @@ def _restore_members(groups: list[SheetRow], ws: Any) -> None:
 
 
 def read_review_sheet(path: Path) -> ReviewSheet:
-    from pipeline.errors import ReviewError
-
     from openpyxl import load_workbook   # only here: most runs never read a sheet back
+
+    from pipeline.errors import ReviewError
 
     path = Path(path)
     if not path.exists():

@@ -57,7 +57,7 @@ def _text_xml(text: str) -> str:
     return text
 
 
-_SOURCES, _DISTS = ("review/sheet_rows.py", "review/cells.py"), ("openpyxl",)
+_SOURCES = ("review/sheet_rows.py", "review/cells.py")   # all a row's XML depends on
 _ROW = "\x00"   # the row number's place in a row's XML: neutralise() removes it from any value
 
 
@@ -90,7 +90,7 @@ class RowCache:
     """
 
     def __init__(self, directory: Path) -> None:
-        self.path = Path(directory) / f"rows-{code_fingerprint(_SOURCES, _DISTS)}.sqlite"
+        self.path = Path(directory) / f"rows-{code_fingerprint(_SOURCES)}.sqlite"
         self._store = HashStore(self.path, "rows", "xml", "TEXT")
         self.hits = self.misses = 0
 
