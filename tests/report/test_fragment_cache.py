@@ -84,8 +84,7 @@ def test_a_group_key_follows_where_its_quotes_come_from(tmp_path, make_input, fi
     member = group.members[0]
     member.cp.para = replace(member.cp.para, organisation="Another organisation")
     assert view_key("group", group_identity(group)) != before
-    quote = member.quote
-    object.__setattr__(quote, "page", (quote.page or 0) + 7)
+    quote = member.quote = member.quote._replace(page=(member.quote.page or 0) + 7)
     changed = group_identity(group)
     assert any(q[4] == (quote.page) for q in changed["quotes"])
     assert view_key("group", changed) != before

@@ -315,7 +315,7 @@ def test_a_cached_medoid_follows_the_copies_and_the_earliest_member(make_input, 
     base = list({c.quote.quote_id: c for c in found}.values())[:6]
     words = ["beta", "alpha", "beta", "alpha", "gamma", "beta"]
     cands = [replace(c, challenge="shared_critical_services",
-                     quote=replace(c.quote, text=f"{w} proposal number {i} for everyone"))
+                     quote=c.quote._replace(text=f"{w} proposal number {i} for everyone"))
              for i, (c, w) in enumerate(zip(base, words))]
     cache = ClusterCache(tmp_path, "toy")
     for n in (2, 3, 4, 6):     # beta+alpha tie at two members; more copies decide later
