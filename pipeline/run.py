@@ -14,7 +14,7 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline import __version__
 from pipeline.collector import collection_paused
@@ -32,6 +32,9 @@ from pipeline.report.build import (
 )
 from pipeline.report.model import ClassifiedParagraph, ReportInput
 from pipeline.review.confirmed import load_confirmed
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pipeline.contribution_memo import ContributionMemo
 
 log = logging.getLogger(__name__)
 CLASSIFY_CHUNK = 256
@@ -67,6 +70,30 @@ def classify_paragraphs(predictor: Any, paragraphs: list[Paragraph], progress: b
     return out
 
 
+def _open_memo(settings: Settings, predictor: Any) -> "ContributionMemo | None":
+    """The contribution memo of this model's predictions (none without a prediction cache)."""
+    from pipeline.contribution_memo import ContributionMemo
+
+    cache = getattr(predictor, "prediction_cache", None)
+    if cache is None:
+        return None
+    return ContributionMemo(settings.cache_dir / "contributions", cache.fingerprint)
+
+
+def _predictions(predictor: Any, paragraphs: list[Paragraph], memo: "ContributionMemo | None",
+                 progress: bool, timings: dict[str, float]) -> list[Prediction]:
+    """Each paragraph's prediction, in order: the memo's for the files it recalled, the
+    predictor's for the rest (which the memo then keeps with their files)."""
+    if memo is None:
+        return classify_paragraphs(predictor, paragraphs, progress, timings)
+    known = memo.predictions
+    todo = [p for p in paragraphs if p.paragraph_id not in known]
+    fresh = dict(zip((p.paragraph_id for p in todo),
+                     classify_paragraphs(predictor, todo, progress, timings)))
+    memo.save(fresh)
+    return [known.get(p.paragraph_id) or fresh[p.paragraph_id] for p in paragraphs]
+
+
 @collection_paused()
 def run_pipeline(input_dir: Path | str, out_dir: Path | str, settings: Settings,
                  manifest: Path | str | None = None, progress: bool = True) -> str:
@@ -89,12 +116,17 @@ def run_pipeline(input_dir: Path | str, out_dir: Path | str, settings: Settings,
         if predictor.embedder is not None:
             preloads.append(predictor.embedder.preload())
 
+    # the files built and predicted by an earlier run come back from the memo as they were
+    memo = _open_memo(settings, predictor)
     t = time.perf_counter()
     try:
         extracted = extract_directory(input_dir, settings, manifest=manifest,
-                                      progress=progress, on_new_files=prepare_for_new_paragraphs)
+                                      progress=progress, on_new_files=prepare_for_new_paragraphs,
+                                      memo=memo)
     except BaseException:
         predictor.stop_parser()
+        if memo is not None:
+            memo.close()
         raise
     for thread in preloads:
         thread.join()
@@ -104,9 +136,11 @@ def run_pipeline(input_dir: Path | str, out_dir: Path | str, settings: Settings,
     paragraphs = sorted(extracted.paragraphs, key=lambda p: (p.source_file, p.paragraph))
     inner: dict[str, float] = {}
     try:
-        predictions = classify_paragraphs(predictor, paragraphs, progress, inner)
+        predictions = _predictions(predictor, paragraphs, memo, progress, inner)
     finally:
         predictor.stop_parser()   # not needed: every new paragraph was in the caches
+        if memo is not None:
+            memo.close()
     classified = [ClassifiedParagraph(p, pred) for p, pred in zip(paragraphs, predictions)]
     timings["classify"] = round(time.perf_counter() - t, 3)
     timings.update(inner)
@@ -143,6 +177,7 @@ def run_pipeline(input_dir: Path | str, out_dir: Path | str, settings: Settings,
         "finished_at": datetime.now().astimezone().isoformat(timespec="seconds"),
         "counts": {**counts, "quarantined_by_reason": by_reason,
                    "files_from_cache": extracted.stats.from_cache,
+                   "files_from_memo": memo.recalled if memo is not None else 0,
                    "confirmed_labels_applied": confirmed},
         "timings": timings,
         "settings": {"group_threshold": settings.report.group_threshold,

@@ -76,6 +76,7 @@ class PredictionCache:
     """prediction_key(text, heading) -> Prediction in one SQLite file per fingerprint."""
 
     def __init__(self, directory: Path, fingerprint: str) -> None:
+        self.fingerprint = fingerprint
         self.path = directory / f"predictions-{fingerprint}.sqlite"
         self._store = HashStore(self.path, "predictions", "prediction", "BLOB")
 

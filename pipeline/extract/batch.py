@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 from pipeline.config import Settings
 from pipeline.errors import CenbError
@@ -44,6 +44,9 @@ from pipeline.records import (
     file_sha256,
     paragraph_id,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pipeline.contribution_memo import ContributionMemo
 
 
 class InputDirError(CenbError):
@@ -175,6 +178,7 @@ def extract_directory(
     manifest: Path | str | None = None,
     progress: bool = True,
     on_new_files: Callable[[int], None] | None = None,
+    memo: "ContributionMemo | None" = None,
 ) -> ExtractResult:
     """Extract every file under `input_dir` (see the module docstring). `on_new_files(n)` is
     called before the worker processes start when n > 0 files are not in the cache."""
@@ -214,29 +218,50 @@ def extract_directory(
         shas.append(sha)
         keys.append(cache_key(sha, xs) if sha else None)
         outcomes.append(outcome)
-    # The files without a cache entry go to the workers at once; the cached ones are read back
-    # and built into documents while the workers start and extract (for one new file among
-    # 3,000, about as long as each other).
-    stored = [k is not None and cache.has(k) for k in keys]
-    cached = [i for i, found in enumerate(stored) if found]
-    todo = [i for i, k in enumerate(keys) if k and not stored[i]]
+    # The files without a memo or cache entry go to the workers at once; the files a run built
+    # before come back from the memo as they were (`cenb run`), and the other cached ones are
+    # read back and built into documents, while the workers start and extract (for one new
+    # file among 3,000, about as long as each other).
     built: dict[int, tuple[Document, list[Paragraph], str, list[str]]] = {}
+    memo_keys: dict[int, str] = {}
+    held: dict[int, bytes] = {}
+    if memo is not None:
+        memo_keys = {i: memo.key(k, rels[i], entries.get(rels[i]))
+                     for i, k in enumerate(keys) if k is not None}
+        held = memo.fetch(memo_keys)
+    from_memo: set[int] = set()
+    stored = [k is not None and i not in held and cache.has(k) for i, k in enumerate(keys)]
+    cached = [i for i, found in enumerate(stored) if found]
+    todo = [i for i, k in enumerate(keys) if k and not stored[i] and i not in held]
+    n_held = len(held)
 
     def read_cached() -> list[int]:
-        """Read and build the cached files; returns those whose entry could not be used."""
+        """Take the memo's files and read and build the cached ones; returns those whose entry
+        could not be used (an unreadable memo entry falls back to the extraction cache)."""
         unusable = []
-        for i in cached:
-            outcome = cache.get(keys[i])   # type: ignore[arg-type]
-            if outcome is None:
+        for i in list(held):
+            raw = held.pop(i)     # each entry freed once decoded
+            item = memo.unpack(raw, rels[i], shas[i]) if memo is not None else None
+            if item is not None:
+                built[i], outcomes[i] = item, {"status": "ok"}
+                from_memo.add(i)
+                bar.update(1)
+            elif not read_one(i):
                 unusable.append(i)
-                continue
-            outcomes[i] = outcome
-            if outcome["status"] == "ok":
-                raw = RawDocument.from_dict(outcome["doc"])
-                built[i] = (*_build_document(rels[i], shas[i], raw, entries.get(rels[i])),
-                            raw.warnings)
-            bar.update(1)
+        unusable.extend(i for i in cached if not read_one(i))
         return unusable
+
+    def read_one(i: int) -> bool:
+        outcome = cache.get(keys[i])   # type: ignore[arg-type]
+        if outcome is None:
+            return False
+        outcomes[i] = outcome
+        if outcome["status"] == "ok":
+            raw = RawDocument.from_dict(outcome["doc"])
+            built[i] = (*_build_document(rels[i], shas[i], raw, entries.get(rels[i])),
+                        raw.warnings)
+        bar.update(1)
+        return True
 
     def on_done_in(batch: list[int]) -> Callable[[int, dict[str, Any]], None]:
         def on_done(j: int, outcome: dict[str, Any]) -> None:
@@ -259,7 +284,7 @@ def extract_directory(
     if todo and on_new_files is not None:
         on_new_files(len(todo))
     bar = _progress(len(files), progress)
-    bar.update(len(files) - len(todo) - len(cached))
+    bar.update(len(files) - len(todo) - len(cached) - n_held)
     unusable: list[int] = []
     try:
         todo = largest_first(todo)
@@ -273,7 +298,7 @@ def extract_directory(
     finally:
         bar.close()
     stats.extracted = len(todo) + len(unusable)
-    stats.from_cache = len(cached) - len(unusable)
+    stats.from_cache = len(cached) + n_held - len(unusable)
 
     documents: list[Document] = []
     paragraphs: list[Paragraph] = []
@@ -286,6 +311,8 @@ def extract_directory(
                 raw = RawDocument.from_dict(outcome["doc"])
                 built[i] = (*_build_document(rel, sha, raw, entries.get(rel)), raw.warnings)
             document, paras, how, warnings = built.pop(i)
+            if memo is not None and i in memo_keys and i not in from_memo:
+                memo.remember(memo_keys[i], (document, paras, how, warnings))
             documents.append(document)
             paragraphs.extend(paras)
             sources[how] += 1
