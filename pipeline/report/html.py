@@ -18,6 +18,7 @@ import hashlib
 import os
 from collections import Counter, defaultdict
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 from urllib.parse import quote as urlquote
@@ -135,12 +136,14 @@ def who_markup(contributor: str, organisation: str | None) -> Markup:
 
 # (quote id, paragraph id, file, contributor, page, paragraph number, text, organisation)
 QuoteIdentity = tuple[str, str, str, str, int | None, int, str, str | None]
+_QUOTE = attrgetter("quote")
+_QUOTE_FILE = attrgetter("quote.source_file")
+_ORGANISATION = attrgetter("cp.para.organisation")
 
 
 def quote_identity(q: Quote, organisation: str | None) -> QuoteIdentity:
     org = organisation if organisation and organisation != q.contributor else None
-    return (q.quote_id, q.paragraph_id, q.source_file, q.contributor, q.page, q.paragraph,
-            q.text, org)
+    return q[:7] + (org,)   # a Quote's first seven fields, as QuoteIdentity lists them
 
 
 def quote_view(ident: QuoteIdentity) -> QuoteView:
@@ -160,8 +163,8 @@ def group_identity(g: OptionGroup) -> dict[str, Any]:
         "confidence": g.confidence, "cohesion": g.cohesion,
         "confirmed": g.confirmed_count, "n_paragraphs": len(g.paragraph_ids),
         "merged_from": g.merged_from,
-        "quotes": [quote_identity(m.quote, m.cp.para.organisation)
-                   for m in g.ordered_members],
+        "quotes": list(map(quote_identity, map(_QUOTE, g.ordered_members),
+                           map(_ORGANISATION, g.ordered_members))),
     }
 
 
@@ -232,14 +235,14 @@ def build_view(inp: ReportInput, grouping: GroupingResult, quotes: QuoteBook,
     spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
     groups_of: dict[str, set[str]] = defaultdict(set)
     for g in grouping.groups:
-        for m in g.members:
-            spans[m.quote.paragraph_id].append((m.quote.para_start, m.quote.para_end))
-            groups_of[m.quote.paragraph_id].add(g.group_id)
+        gid = g.group_id
+        for q in map(_QUOTE, g.members):
+            spans[q.paragraph_id].append(q[7:9])   # (para_start, para_end)
+            groups_of[q.paragraph_id].add(gid)
     per_file: Counter[str] = Counter(cp.para.source_file for cp in paragraphs)
     options_per_file: Counter[str] = Counter()
     for g in grouping.groups:
-        for f in {m.quote.source_file for m in g.members}:
-            options_per_file[f] += 1
+        options_per_file.update(set(map(_QUOTE_FILE, g.members)))
     cited: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for cp in sorted(paragraphs, key=ClassifiedParagraph.sort_key):
         p = cp.para
