@@ -163,6 +163,7 @@ _KEY = attrgetter("key")
 _TEXT = attrgetter("quote.text")
 _WEIGHT = attrgetter("weight")
 _PARA = attrgetter("para")
+_CONFIRMED_OF = attrgetter("cp.confirmed")
 _STAKEHOLDER_LABELS = attrgetter("stakeholder_labels")
 _CONFIRMED = attrgetter("confirmed")
 _SOURCE_FILE = attrgetter("source_file")
@@ -457,7 +458,10 @@ def _make_groups(area: Area, found: list[list[int]], cache: ClusterCache | None,
     ids = [make_group_id(challenge, map(_KEY, cl)) for cl in clusters]
     members_of: dict[str, list[OptionCandidate]] = dict(zip(ids, clusters))
     merged_from: dict[str, list[str]] = defaultdict(list)
-    _apply_confirmed_merges(members_of, merged_from)
+    # reviewers' labels are few: the area's members are scanned for them in C
+    if any(label.merge_into for label in
+           filter(None, map(_CONFIRMED_OF, chain.from_iterable(copies.values())))):
+        _apply_confirmed_merges(members_of, merged_from)
     for gid, members in members_of.items():
         if not members:
             continue
