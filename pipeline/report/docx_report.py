@@ -15,7 +15,9 @@ lxml layers here.
 from __future__ import annotations
 
 import re
+from copy import deepcopy
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -101,21 +103,27 @@ class Footnotes:
             st = styles.add_style("Footnote Reference", WD_STYLE_TYPE.CHARACTER)
             st.font.superscript = True
 
+    # a note and its reference mark, parsed once and copied for each footnote (5,300 of them
+    # at 3,000 contributions: parsing each took 0.2 s of every run)
+    _NOTE = parse_xml(
+        f'<w:footnote xmlns:w="{W_NS}" w:id="0"><w:p><w:pPr>'
+        '<w:pStyle w:val="FootnoteText"/></w:pPr><w:r><w:rPr>'
+        '<w:rStyle w:val="FootnoteReference"/></w:rPr><w:footnoteRef/></w:r>'
+        '<w:r><w:t xml:space="preserve"> </w:t></w:r></w:p></w:footnote>')
+    _REF = parse_xml(
+        f'<w:r xmlns:w="{W_NS}"><w:rPr><w:rStyle w:val="FootnoteReference"/></w:rPr>'
+        '<w:footnoteReference w:id="0"/></w:r>')
+
     def add(self, paragraph: Any, text: str) -> int:
         """Append footnote `text` and put its reference mark at the end of `paragraph`."""
         fid = self._next
         self._next += 1
-        note = parse_xml(
-            f'<w:footnote xmlns:w="{W_NS}" w:id="{fid}"><w:p><w:pPr>'
-            '<w:pStyle w:val="FootnoteText"/></w:pPr><w:r><w:rPr>'
-            '<w:rStyle w:val="FootnoteReference"/></w:rPr><w:footnoteRef/></w:r>'
-            '<w:r><w:t xml:space="preserve"> </w:t></w:r></w:p></w:footnote>')
-        run_text = note.findall(".//" + qn("w:t"))[-1]
-        run_text.text = " " + _clean(text)
+        note = deepcopy(self._NOTE)
+        note.set(qn("w:id"), str(fid))
+        note.findall(".//" + qn("w:t"))[-1].text = " " + _clean(text)
         self.element.append(note)
-        ref = parse_xml(
-            f'<w:r xmlns:w="{W_NS}"><w:rPr><w:rStyle w:val="FootnoteReference"/></w:rPr>'
-            f'<w:footnoteReference w:id="{fid}"/></w:r>')
+        ref = deepcopy(self._REF)
+        ref.find(qn("w:footnoteReference")).set(qn("w:id"), str(fid))
         paragraph._p.append(ref)
         return fid
 
@@ -145,6 +153,7 @@ class Numbering:
         return nid
 
 
+@lru_cache(maxsize=65536)   # every footnote names its contributors: 130,000 calls at 3,000
 def contribution_of(contributor: str, organisation: str | None = None) -> str:
     """'Contribution of <contributor>', with the organisation when it says more."""
     text = f"Contribution of {contributor}"
