@@ -106,7 +106,7 @@ class ContributionMemo:
         self._fingerprint = prediction_fingerprint
         self.predictions: dict[str, Prediction] = {}   # paragraph id -> of the recalled files
         self._staged: dict[str, Built] = {}
-        self.recalled = self.saved = 0
+        self.recalled = 0
 
     def key(self, extract_key: str, source_file: str, entry: ManifestEntry | None) -> str:
         manifest = None if entry is None else (entry.file, entry.contributor, entry.organisation,
@@ -153,7 +153,6 @@ class ContributionMemo:
                 rows.append((key, value))
         self._store.put_many(rows)
         self._staged = {}
-        self.saved += len(rows)
         return len(rows)
 
     def close(self) -> None:
