@@ -2,16 +2,20 @@
 
 Why: a run after adding one file to 3,000 contributions read back 3,000 extraction-cache
 entries and built their documents again (contributor, language, paragraph ids: about 1.1 s),
-then looked up and decoded 69,000 cached predictions (about 0.9 s), for files that had not
-changed. The memo keeps what those steps made of each file, in one SQLite row per file, under
+then looked up and decoded 69,000 cached predictions (about 0.9 s), and made the option quotes
+of 54,000 paragraphs again (about 0.5 s), for files that had not changed. The memo keeps what
+those steps made of each file (report.option_quotes.ParagraphQuotes for the quotes), in one
+SQLite row per file, under
 everything they depend on: the file's extraction-cache key (its sha256, the extractor's code
 and settings), its path in the input folder, its manifest entry and the prediction fingerprint
 (model, rules, embedding runtime and prediction code). The file name carries a fingerprint of
-the code that builds documents (pipeline/extract, records.py) and of this module, so a change
-to either starts afresh. Reviewers' labels are applied after it and are not in it.
+the code that builds documents (pipeline/extract, records.py), of the code that makes quotes
+(report/quotes.py, report/option_quotes.py) and of this module, so a change to any starts
+afresh. Reviewers' labels are applied after it and are not in it.
 
 Values are never pickles: a JSON head (the document, each paragraph, each prediction's labels
-and extras) and then every score as little-endian float64, exactly the floats computed.
+and extras, each paragraph's option quotes when the run made them) and then every score as
+little-endian float64, exactly the floats computed.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from pipeline.classify.hash_store import HashStore
 from pipeline.extract.contributor import ManifestEntry
 from pipeline.fingerprint import PACKAGE, code_fingerprint
 from pipeline.records import PARAGRAPH_SEPARATOR, Document, Paragraph, Prediction
+from pipeline.report.option_quotes import ParagraphQuotes
 from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
 
 log = logging.getLogger(__name__)
@@ -44,12 +49,14 @@ _N_SCORES = len(CHALLENGE_KEYS) + len(STAKEHOLDER_KEYS)
 
 def _sources() -> tuple[str, ...]:
     extract = sorted(p.relative_to(PACKAGE).as_posix() for p in (PACKAGE / "extract").glob("*.py"))
-    return (*extract, "records.py", "contribution_memo.py")
+    return (*extract, "records.py", "report/quotes.py", "report/option_quotes.py",
+            "contribution_memo.py")
 
 
-def _encode(built: Built, predictions: Sequence[Prediction]) -> bytes | None:
+def _encode(built: Built, predictions: Sequence[Prediction],
+            quotes: Sequence[ParagraphQuotes | None]) -> bytes | None:
     """None when a prediction's scores are not keyed by the taxonomy in its order (only the
-    model's predictions are memoised)."""
+    model's predictions are memoised). quotes: each paragraph's, where the run made them."""
     document, paragraphs, how, warnings = built
     scores: list[float] = []
     labels = []
@@ -68,11 +75,12 @@ def _encode(built: Built, predictions: Sequence[Prediction]) -> bytes | None:
         "p": [(p.paragraph_id, p.page, p.paragraph, p.heading, p.kind, p.char_start, p.char_end,
                p.text, p.language, p.content_hash) for p in paragraphs],
         "q": labels,
+        "o": [None if q is None else (q.spans, q.drops) for q in quotes],
     })
     return _LENGTH.pack(len(head)) + head + np.asarray(scores, dtype="<f8").tobytes()
 
 
-def _decode(raw: bytes) -> tuple[Built, list[Prediction]]:
+def _decode(raw: bytes) -> tuple[Built, list[Prediction], list[ParagraphQuotes | None]]:
     (n,) = _LENGTH.unpack_from(raw)
     head = orjson.loads(raw[_LENGTH.size:_LENGTH.size + n])
     scores = np.frombuffer(raw, dtype="<f8", offset=_LENGTH.size + n).tolist()
@@ -82,9 +90,10 @@ def _decode(raw: bytes) -> tuple[Built, list[Prediction]]:
                             heading, kind, start, end, text, lang, digest)
                   for pid, page, number, heading, kind, start, end, text, lang, digest
                   in head["p"]]
-    labels = head["q"]
-    if len(labels) != len(paragraphs) or len(scores) != _N_SCORES * len(labels):
-        raise ValueError("paragraphs, predictions and scores differ in number")
+    labels, quotes = head["q"], head["o"]
+    if len(labels) != len(paragraphs) or len(scores) != _N_SCORES * len(labels) or \
+            len(quotes) != len(paragraphs):
+        raise ValueError("paragraphs, predictions, scores and quotes differ in number")
     predictions = []
     for i, (challenges, stakeholders, is_option, extra) in enumerate(labels):
         row = scores[i * _N_SCORES:(i + 1) * _N_SCORES]
@@ -93,7 +102,8 @@ def _decode(raw: bytes) -> tuple[Built, list[Prediction]]:
                                       is_option, extra))
     document = Document(source_file, sha, file_type, contributor, organisation, group, language,
                         pages, PARAGRAPH_SEPARATOR.join(p.text for p in paragraphs), title)
-    return (document, paragraphs, str(head["h"]), list(head["w"])), predictions
+    return ((document, paragraphs, str(head["h"]), list(head["w"])), predictions,
+            [None if q is None else ParagraphQuotes(*q) for q in quotes])
 
 
 class ContributionMemo:
@@ -105,6 +115,7 @@ class ContributionMemo:
         self._store = HashStore(self.path, "contributions", "built", "BLOB")
         self._fingerprint = prediction_fingerprint
         self.predictions: dict[str, Prediction] = {}   # paragraph id -> of the recalled files
+        self.quotes: dict[str, ParagraphQuotes] = {}     # paragraph id -> of the recalled files
         self._staged: dict[str, Built] = {}
         self.recalled = 0
 
@@ -121,10 +132,11 @@ class ContributionMemo:
         return {i: found[key] for i, key in keys.items() if key in found}
 
     def unpack(self, raw: bytes, source_file: str, sha256: str) -> Built | None:
-        """A fetched entry as extract_directory builds a file, its predictions put into
-        self.predictions; None when it cannot be read or is not that file's (built again)."""
+        """A fetched entry as extract_directory builds a file, its predictions and option quotes
+        put into self.predictions and self.quotes; None when it cannot be read or is not that
+        file's (built again)."""
         try:
-            built, predictions = _decode(raw)
+            built, predictions, quotes = _decode(raw)
         except (ValueError, TypeError, KeyError, IndexError, struct.error) as exc:
             log.info("contribution memo entry of %s unreadable (%s): built again",
                      source_file, exc)
@@ -132,23 +144,27 @@ class ContributionMemo:
         document, paragraphs = built[0], built[1]
         if (document.source_file, document.file_sha256) != (source_file, sha256):
             return None
-        self.predictions.update(zip((p.paragraph_id for p in paragraphs), predictions))
+        ids = [p.paragraph_id for p in paragraphs]
+        self.predictions.update(zip(ids, predictions))
+        self.quotes.update((pid, q) for pid, q in zip(ids, quotes) if q is not None)
         self.recalled += 1
         return built
 
     def remember(self, key: str, built: Built) -> None:
-        """A file built in this run: stored by save() once its paragraphs are predicted."""
+        """A file built in this run: stored by save() once the report has been made of it."""
         self._staged[key] = built
 
-    def save(self, predictions: Mapping[str, Prediction]) -> int:
-        """Store every remembered file whose paragraphs all have a prediction; returns how many."""
+    def save(self, predictions: Mapping[str, Prediction],
+             quotes: Mapping[str, ParagraphQuotes]) -> int:
+        """Store every remembered file whose paragraphs all have a prediction, with the option
+        quotes the run made of them; returns how many."""
         rows = []
         for key, built in self._staged.items():
             try:
                 preds = [predictions[p.paragraph_id] for p in built[1]]
             except KeyError:
                 continue
-            value = _encode(built, preds)
+            value = _encode(built, preds, [quotes.get(p.paragraph_id) for p in built[1]])
             if value is not None:
                 rows.append((key, value))
         self._store.put_many(rows)

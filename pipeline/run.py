@@ -81,17 +81,18 @@ def _open_memo(settings: Settings, predictor: Any) -> "ContributionMemo | None":
 
 
 def _predictions(predictor: Any, paragraphs: list[Paragraph], memo: "ContributionMemo | None",
-                 progress: bool, timings: dict[str, float]) -> list[Prediction]:
+                 progress: bool, timings: dict[str, float]
+                 ) -> tuple[list[Prediction], dict[str, Prediction]]:
     """Each paragraph's prediction, in order: the memo's for the files it recalled, the
-    predictor's for the rest (which the memo then keeps with their files)."""
+    predictor's for the rest; and the latter by paragraph id (the memo keeps them with their
+    files once the report is made)."""
     if memo is None:
-        return classify_paragraphs(predictor, paragraphs, progress, timings)
+        return classify_paragraphs(predictor, paragraphs, progress, timings), {}
     known = memo.predictions
     todo = [p for p in paragraphs if p.paragraph_id not in known]
     fresh = dict(zip((p.paragraph_id for p in todo),
                      classify_paragraphs(predictor, todo, progress, timings)))
-    memo.save(fresh)
-    return [known.get(p.paragraph_id) or fresh[p.paragraph_id] for p in paragraphs]
+    return [known.get(p.paragraph_id) or fresh[p.paragraph_id] for p in paragraphs], fresh
 
 
 @collection_paused()
@@ -132,31 +133,36 @@ def run_pipeline(input_dir: Path | str, out_dir: Path | str, settings: Settings,
         thread.join()
     timings["extract"] = round(time.perf_counter() - t, 3)
 
-    t = time.perf_counter()
-    paragraphs = sorted(extracted.paragraphs, key=lambda p: (p.source_file, p.paragraph))
-    inner: dict[str, float] = {}
     try:
-        predictions = _predictions(predictor, paragraphs, memo, progress, inner)
+        t = time.perf_counter()
+        paragraphs = sorted(extracted.paragraphs, key=lambda p: (p.source_file, p.paragraph))
+        inner: dict[str, float] = {}
+        try:
+            predictions, fresh = _predictions(predictor, paragraphs, memo, progress, inner)
+        finally:
+            predictor.stop_parser()   # not needed: every new paragraph was in the caches
+        classified = [ClassifiedParagraph(p, pred) for p, pred in zip(paragraphs, predictions)]
+        timings["classify"] = round(time.perf_counter() - t, 3)
+        timings.update(inner)
+
+        confirmed = attach_confirmed(classified, load_confirmed(settings.labels_dir))
+        inp = ReportInput(documents={d.source_file: d for d in extracted.documents},
+                          paragraphs=classified, quarantine=list(extracted.quarantine),
+                          input_dir=input_dir, files_seen=extracted.stats.files_seen,
+                          known_quotes=memo.quotes if memo is not None else None)
+        embedder = predictor.embedder
+        bar = StepBar("report", REPORT_STEPS, progress)
+        try:
+            result = build_report(inp, lambda texts: embedder.encode(texts), settings, out_dir,
+                                  progress=bar, model_id=getattr(embedder, "model_id", None),
+                                  now=started_at)
+        finally:
+            bar.close()
+        if memo is not None:   # this run's new files, with their predictions and quotes
+            memo.save(fresh, result.quotes_made)
     finally:
-        predictor.stop_parser()   # not needed: every new paragraph was in the caches
         if memo is not None:
             memo.close()
-    classified = [ClassifiedParagraph(p, pred) for p, pred in zip(paragraphs, predictions)]
-    timings["classify"] = round(time.perf_counter() - t, 3)
-    timings.update(inner)
-
-    confirmed = attach_confirmed(classified, load_confirmed(settings.labels_dir))
-    inp = ReportInput(documents={d.source_file: d for d in extracted.documents},
-                      paragraphs=classified, quarantine=list(extracted.quarantine),
-                      input_dir=input_dir, files_seen=extracted.stats.files_seen)
-    embedder = predictor.embedder
-    bar = StepBar("report", REPORT_STEPS, progress)
-    try:
-        result = build_report(inp, lambda texts: embedder.encode(texts), settings, out_dir,
-                              progress=bar, model_id=getattr(embedder, "model_id", None),
-                              now=started_at)
-    finally:
-        bar.close()
     timings.update(result.timings)
     seconds = time.perf_counter() - started
     timings["total"] = round(seconds, 3)

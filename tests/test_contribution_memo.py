@@ -20,6 +20,7 @@ import yaml
 from pipeline import PROJECT_ROOT
 from pipeline.contribution_memo import ContributionMemo, _decode, _encode
 from pipeline.records import Prediction
+from pipeline.report.option_quotes import ParagraphQuotes
 
 pytestmark = pytest.mark.slow
 
@@ -78,6 +79,14 @@ def test_memo_round_trip_and_invalidation(setup):
     assert counts2["files_from_memo"] == len(FILES)
     assert counts2["paragraphs"] == counts1["paragraphs"]
     assert (second / "paragraphs.jsonl").read_bytes() == (first / "paragraphs.jsonl").read_bytes()
+    # the option quotes came back with the files: the same quotes and groups
+    for name in ("option_sentences", "option_groups", "quotes", "quotes_dropped"):
+        assert counts2[name] == counts1[name], name
+    (path,) = (setup["settings"].cache_dir / "contributions").glob("contributions-*.sqlite")
+    with sqlite3.connect(path) as conn:
+        rows = [raw for (raw,) in conn.execute("SELECT built FROM contributions")]
+    kept = [q for raw in rows for q in _decode(raw)[2] if q is not None]
+    assert sum(len(q.spans) for q in kept) >= counts1["option_sentences"] > 0
 
     # a manifest entry changes the file's contributor: that file is built again
     manifest = setup["corpus"] / "manifest.csv"
@@ -117,13 +126,21 @@ def test_recalled_files_are_checked_against_the_file(setup):
     memo = ContributionMemo(setup["root"] / "own-memo", "fp")
     key = memo.key("extract-key", "a.docx", None)
     memo.remember(key, (doc, paras, "statement", ["a warning"]))
-    assert memo.save({p.paragraph_id: q for p, q in zip(paras, preds)}) == 1
+    kept = ParagraphQuotes([(0, 4, "q-one", ("government",))],
+                           [("sentence_mismatch", "finder said 'x'")])
+    assert memo.save({p.paragraph_id: q for p, q in zip(paras, preds)},
+                     {paras[0].paragraph_id: kept}) == 1
     (raw,) = memo.fetch({7: key, 8: "absent"}).values()
     assert memo.unpack(raw, "a.docx", "sha-other") is None
     assert memo.unpack(raw, "b.docx", "sha-a") is None
     assert memo.unpack(raw[:20], "a.docx", "sha-a") is None
     assert memo.unpack(raw, "a.docx", "sha-a") == (doc, paras, "statement", ["a warning"])
     assert [memo.predictions[p.paragraph_id] for p in paras] == preds
+    # the option quotes the run made come back as plain data; a paragraph without any has none
+    back = memo.quotes[paras[0].paragraph_id]
+    assert [tuple(span[:3]) + (tuple(span[3]),) for span in back.spans] == kept.spans
+    assert [tuple(d) for d in back.drops] == kept.drops
+    assert paras[1].paragraph_id not in memo.quotes
     assert memo.key("extract-key", "b.docx", None) != key
     memo.close()
 
@@ -135,12 +152,13 @@ def test_scores_come_back_exactly_and_foreign_keys_are_not_kept():
     para = Paragraph("p-1", "f.pdf", "s", "C", "Org", "government", 2, 1, "Q1?", "body", 0, 10,
                      "Text here.", None, "h")
     pred = _prediction(0.1 + 0.2)   # 0.30000000000000004
-    (back_doc, back_paras, how, warnings), (back,) = _decode(
-        _encode((doc, [para], "manifest", []), [pred]))
+    (back_doc, back_paras, how, warnings), (back,), (no_quotes,) = _decode(
+        _encode((doc, [para], "manifest", []), [pred], [None]))
+    assert no_quotes is None
     assert (back_doc, back_paras, how, warnings) == (doc, [para], "manifest", [])
     assert back == pred and back.challenge_scores["awareness_capacity"] == 0.1 + 0.2
     odd = Prediction([], {"other": 1.0}, [], {}, False, {})
-    assert _encode((doc, [para], "manifest", []), [odd]) is None
+    assert _encode((doc, [para], "manifest", []), [odd], [None]) is None
 
 
 def _prediction(value: float) -> Prediction:

@@ -30,14 +30,13 @@ from pipeline.report.fragment_cache import FragmentCache
 from pipeline.report.grouping import (
     Encoder,
     GroupingResult,
-    SentenceFinder,
     collect_candidates,
-    default_sentence_finder,
     group_options,
     settle_facts,
 )
 from pipeline.report.html import build_view, write_html
 from pipeline.report.model import ClassifiedParagraph, ReportInput
+from pipeline.report.option_quotes import ParagraphQuotes, SentenceFinder, default_sentence_finder
 from pipeline.report.quotes import QuoteBook
 from pipeline.review.confirmed import ConfirmedLabel
 from pipeline.review.sheet import choose_review_path, write_review_sheet
@@ -59,6 +58,8 @@ class ReportResult:
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict[str, Any] = field(default_factory=dict)
     output_sha256: dict[str, str] = field(default_factory=dict)  # as written (edit detection)
+    # the option quotes made in this run of paragraphs without inp.known_quotes (paragraph id ->)
+    quotes_made: dict[str, ParagraphQuotes] = field(default_factory=dict)
 
 
 def attach_confirmed(paragraphs: Iterable[ClassifiedParagraph],
@@ -224,7 +225,9 @@ def build_report(
     try:
         quotes = QuoteBook(inp.documents)
         finder = find_sentences or default_sentence_finder()
-        candidates = collect_candidates(inp.paragraphs, quotes, finder, rs.min_option_chars)
+        quotes_made: dict[str, ParagraphQuotes] = {}
+        candidates = collect_candidates(inp.paragraphs, quotes, finder, rs.min_option_chars,
+                                        known=inp.known_quotes, made=quotes_made)
         # cached clusters and medoids are those of this encoder: none without its id
         clusters = ClusterCache(settings.cache_dir / "groups", model_id) if model_id else None
         try:
@@ -314,7 +317,7 @@ def build_report(
         hashes["report.docx"] = docx_kept_hash
     return ReportResult(grouping=grouping, quotes=quotes, paths=paths,
                         notes="\n".join(messages) or None, timings=timings,
-                        counts=counts, output_sha256=hashes)
+                        counts=counts, output_sha256=hashes, quotes_made=quotes_made)
 
 
 def recorded_sha256(out_dir: Path, name: str) -> str | None:

@@ -24,22 +24,27 @@ import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from itertools import chain
-from operator import attrgetter, countOf, itemgetter
-from typing import Any, Callable, Iterable, NamedTuple, Sequence
+from itertools import chain, groupby, repeat
+from operator import attrgetter, countOf
+from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
 from pipeline.report.cluster_cache import ClusterCache, Summary, cluster_key, summary_key
 from pipeline.forked import ForkedCall, fork_available
 from pipeline.report.model import ClassifiedParagraph
+from pipeline.report.option_quotes import (
+    ParagraphQuotes,
+    SentenceFinder,
+    make_quotes,
+    recall_quotes,
+)
 from pipeline.report.quotes import Quote, QuoteBook
 from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
 
 log = logging.getLogger(__name__)
 
 Encoder = Callable[[list[str]], np.ndarray]
-SentenceFinder = Callable[[str], Sequence[Any]]
 
 
 @lru_cache(maxsize=1 << 17)
@@ -52,8 +57,8 @@ def _text_digest(text: str) -> str:
 @dataclass(slots=True, unsafe_hash=True)
 class OptionCandidate:
     """One option sentence under one of its paragraph's areas. key, order, score and weight are
-    computed once, by candidate(): grouping reads each several times for each of the 178,000
-    candidates of 3,000 contributions. Never changed once made, but not frozen: a frozen
+    computed once, by collect_candidates(): grouping reads each several times for each of the
+    178,000 candidates of 3,000 contributions. Never changed once made, but not frozen: a frozen
     dataclass's __init__ (a call per field) took 0.3 s of every run at 3,000, a plain one 0.1 s.
     Equal and hashed by area, quote and addressees, as before."""
 
@@ -72,18 +77,6 @@ class OptionCandidate:
     @property
     def paragraph_id(self) -> str:
         return self.quote.paragraph_id
-
-
-def candidate(challenge: str, quote: Quote, addressees: tuple[str, ...],
-              cp: ClassifiedParagraph, option_score: float,
-              paragraph_rank: int) -> OptionCandidate:
-    """paragraph_rank: the paragraph's place in the run's paragraphs ordered by contributor
-    (case-insensitively), file and paragraph number."""
-    key = f"{quote.paragraph_id}:{_text_digest(quote.text)}"
-    order = (quote.source_file, quote.paragraph, quote.para_start, quote.paragraph_id)
-    score = cp.challenge_score(challenge)
-    return OptionCandidate(challenge, quote, addressees, cp, key, order, score,
-                           score * option_score, (paragraph_rank << 32) | quote.para_start)
 
 
 @dataclass
@@ -171,6 +164,8 @@ _CONTRIBUTOR = attrgetter("contributor")
 _WHO = attrgetter("contributor", "organisation")
 _OWN_GROUP = attrgetter("stakeholder_group")
 _PARAGRAPH_ID = attrgetter("paragraph_id")
+_PARAGRAPH_ID_OF = attrgetter("quote.paragraph_id")
+_AREA_INDEX = {k: i for i, k in enumerate(CHALLENGE_KEYS)}
 
 
 def group_facts(members: list[OptionCandidate], representative: OptionCandidate) -> GroupFacts:
@@ -227,49 +222,20 @@ class GroupingResult:
         return None
 
 
-def default_sentence_finder() -> SentenceFinder:
-    from pipeline.classify.policy_option import find_option_sentences
-
-    return find_option_sentences
-
-
-def option_sentences_of(cp: ClassifiedParagraph, find_sentences: SentenceFinder) -> list[Any]:
-    """The paragraph's option sentences: those the classifier already found (Prediction.extra
-    "option_sentences"), else what the sentence finder finds in its text now."""
-    known = cp.prediction.extra.get("option_sentences") if cp.prediction.extra else None
-    if known:
-        return list(known)
-    return list(find_sentences(cp.text) or [])
-
-
-def _span(s: Any) -> tuple[int, int, str | None, tuple[str, ...]]:
-    """(start, end, sentence as the finder read it, addressees) of one option sentence: a dict
-    as the classifier stores it, or an object with those attributes."""
-    if isinstance(s, dict):
-        sentence = s.get("sentence")
-        if sentence is None:
-            sentence = s.get("text")
-        return int(s["start"]), int(s["end"]), sentence, tuple(map(str, s.get("addressees") or ()))
-    sentence = getattr(s, "sentence", None)
-    if sentence is None:
-        sentence = getattr(s, "text", None)
-    return (int(getattr(s, "start")), int(getattr(s, "end")), sentence,
-            tuple(map(str, getattr(s, "addressees", None) or ())))
-
-
-_START_END = itemgetter(0, 1)
-
-
 def collect_candidates(
     paragraphs: Iterable[ClassifiedParagraph],
     quotes: QuoteBook,
     find_sentences: SentenceFinder,
     min_chars: int = 30,
+    known: Mapping[str, ParagraphQuotes] | None = None,
+    made: dict[str, ParagraphQuotes] | None = None,
 ) -> list[OptionCandidate]:
     """Option sentences of the policy-option paragraphs, one candidate per (sentence, area).
 
     A paragraph the classifier calls a policy option but in which the sentence finder locates no
-    option sentence contributes its whole text (it still quotes verbatim).
+    option sentence contributes its whole text (it still quotes verbatim). A paragraph's quotes
+    are those an earlier run made of it (`known`: paragraph id -> ParagraphQuotes, from the
+    contribution memo) or are made now, and then put into `made` for the memo to keep.
     """
     chosen: list[tuple[ClassifiedParagraph, list[str]]] = []
     for cp in sorted(paragraphs, key=ClassifiedParagraph.sort_key):
@@ -285,24 +251,32 @@ def collect_candidates(
     rank = [0] * len(chosen)
     for r, i in enumerate(by_contributor):
         rank[i] = r
+    known = known or {}
     out: list[OptionCandidate] = []
     for (cp, challenges), paragraph_rank in zip(chosen, rank):
-        spans = [_span(s) for s in option_sentences_of(cp, find_sentences)]
-        if not spans:
-            spans.append((0, len(cp.text), None, ()))
-        spans.sort(key=_START_END)
-        seen: set[tuple[int, int]] = set()
+        para = cp.para
+        pid = para.paragraph_id
+        kept = known.get(pid)
+        if kept is not None:
+            pairs = recall_quotes(para, kept, quotes)
+        else:
+            pairs, kept = make_quotes(cp, quotes, find_sentences)
+            if made is not None:
+                made[pid] = kept
+        # the paragraph's own parts of its candidates, read once (178,000 candidates per run)
         option_score = cp.option_score
-        for start, end, sentence, addressees in spans:
-            quote = quotes.make(cp.para, start, end, expected=sentence)
-            if quote is None or (quote.para_start, quote.para_end) in seen:
+        scored = [(c, cp.challenge_score(c)) for c in challenges]
+        order_head, ranked = (para.source_file, para.paragraph), paragraph_rank << 32
+        for quote, addressees in pairs:
+            text = quote.text
+            if len(text) < min_chars:
                 continue
-            seen.add((quote.para_start, quote.para_end))
-            if len(quote.text) < min_chars:
-                continue
-            for challenge in challenges:
-                out.append(candidate(challenge, quote, addressees, cp, option_score,
-                                     paragraph_rank))
+            start = quote.para_start
+            key = f"{pid}:{_text_digest(text)}"
+            order = (*order_head, start, pid)
+            for challenge, score in scored:
+                out.append(OptionCandidate(challenge, quote, addressees, cp, key, order, score,
+                                           score * option_score, ranked | start))
     return out
 
 
@@ -485,9 +459,12 @@ def group_options(
     # by area, then order: sorted by order (C key; collect_candidates already gives that
     # order), then split by area, both stable
     by_challenge: dict[str, list[OptionCandidate]] = {k: [] for k in CHALLENGE_KEYS}
-    for c in sorted(candidates, key=_ORDER):
+    in_order = sorted(candidates, key=_ORDER)
+    for c in in_order:
         by_challenge[c.challenge].append(c)
     ordered = [c for k in CHALLENGE_KEYS for c in by_challenge[k]]
+    leads = _leads(in_order)
+    del in_order
     vector_of: dict[str, np.ndarray] = {}
 
     def encode_missing(texts: Iterable[str]) -> None:
@@ -567,7 +544,8 @@ def group_options(
     groups.sort(key=lambda g: (CHALLENGE_KEYS.index(g.challenge), -g.support, -g.confidence,
                                g.group_id))
     return GroupingResult(groups=groups, candidates=list(ordered),
-                          paragraph_group=_paragraph_groups(groups), threshold=threshold,
+                          paragraph_group=_paragraph_groups(groups, leads),
+                          threshold=threshold,
                           areas_clustered=len(todo), areas_from_cache=from_cache)
 
 
@@ -595,15 +573,30 @@ def _apply_confirmed_merges(members_of: dict[str, list[OptionCandidate]],
         members_of[gid] = keep
 
 
-def _paragraph_groups(groups: list[OptionGroup]) -> dict[str, str]:
-    """paragraph_id -> the group of its first option sentence (under its top-scoring area)."""
-    best: dict[str, tuple[tuple[int, float, int], str]] = {}
+def _leads(ordered: Iterable[OptionCandidate]) -> dict[str, OptionCandidate]:
+    """paragraph id -> the candidate whose group names the paragraph's in paragraphs.jsonl: its
+    first option sentence (by offset) under its top-scoring area (the taxonomy's first on a
+    tie). `ordered`: by _ORDER, so that each paragraph's candidates come together, its first
+    sentence's first."""
+    leads: dict[str, OptionCandidate] = {}
+    for pid, cands in groupby(ordered, key=_PARAGRAPH_ID_OF):
+        best = next(cands)
+        start = best.quote.para_start
+        for c in cands:
+            if c.quote.para_start != start:
+                break
+            if (-c.score, _AREA_INDEX[c.challenge]) < (-best.score, _AREA_INDEX[best.challenge]):
+                best = c
+        leads[pid] = best
+    return leads
+
+
+def _paragraph_groups(groups: list[OptionGroup],
+                      leads: dict[str, OptionCandidate]) -> dict[str, str]:
+    """paragraph_id -> the group of its lead candidate (_leads), wherever a reviewer's merge
+    moved it. Found from each group's members by C-level maps: a Python pass over the 178,000
+    members took 0.26 s of every run at 3,000 contributions."""
+    group_of: dict[int, str] = {}
     for g in groups:
-        area, gid = CHALLENGE_KEYS.index(g.challenge), g.group_id
-        for m in g.members:
-            q = m.quote
-            rank = (q.para_start, -m.score, area)
-            current = best.get(q.paragraph_id)
-            if current is None or rank < current[0]:
-                best[q.paragraph_id] = (rank, gid)
-    return {pid: gid for pid, (_, gid) in sorted(best.items())}
+        group_of.update(zip(map(id, g.members), repeat(g.group_id)))
+    return {pid: group_of[id(leads[pid])] for pid in sorted(leads)}

@@ -10,6 +10,7 @@ from pipeline.records import Document, Paragraph, Prediction, QuarantineEntry
 from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pipeline.report.option_quotes import ParagraphQuotes
     from pipeline.review.confirmed import ConfirmedLabel
 
 
@@ -132,6 +133,9 @@ class ReportInput:
     quarantine: list[QuarantineEntry] = field(default_factory=list)
     input_dir: Any = None  # Path of the submissions folder when known (for links to files)
     files_seen: int | None = None
+    # paragraph id -> the option quotes an earlier run made of it (ParagraphQuotes, from the
+    # contribution memo); the others' are made by the report
+    known_quotes: Mapping[str, ParagraphQuotes] | None = None
 
 
 def build_input(contributions: list[Mapping[str, Any]], quarantine: list[Mapping[str, Any]] = (),
