@@ -4,10 +4,11 @@ regroups only the areas whose option sentences changed, and reads no vectors for
 Average linkage is not incremental: a new sentence in an area can change every cluster in it,
 so an area with any new sentence is clustered again from scratch. But a new contribution adds
 sentences to a few areas only, and the clusters of an area depend only on its sentence vectors
-(in order) and the threshold. A sentence's vector depends only on its text and the encoder
-(model, sequence length, precision and runtime: the embedder's model_id), and the embedding cache
-serves the same stored vector for a text on every run; so the key is sha256 of the encoder id,
-the threshold and the area's distinct sentences in order. The key also carries the clustering
+(in the order clustered: of their text, wherever they occur) and the threshold. A sentence's
+vector depends only on its text and the encoder (model, sequence length, precision and
+runtime: the embedder's model_id), and the embedding cache serves the same stored vector for a
+text on every run; so the key is sha256 of the encoder id, the threshold and the area's
+distinct sentences in that order. The key also carries the clustering
 code (grouping.py) and the numpy and scipy versions, so a change to either never serves clusters
 the new code would not find.
 

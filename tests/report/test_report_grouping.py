@@ -298,6 +298,38 @@ def test_cached_clusters_give_the_same_groups_and_a_new_sentence_reclusters_its_
     assert cache.get(cluster_key(texts, 0.25, "hashing-512"), 3) == [[0, 2], [1]]
 
 
+def test_a_file_bringing_no_new_sentence_reclusters_no_area(make_input, specs, finder,
+                                                            tmp_path):
+    """An area's clusters depend on its set of sentences, not on where they occur: a copy of a
+    contribution under a name that sorts before every other (a resubmission) brings no new
+    sentence, so every area's clusters come from the cache, and the groups are those a run
+    without a cache finds."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    from pipeline.report.cluster_cache import ClusterCache
+
+    hashing = HashingVectorizer(n_features=512, alternate_sign=False)
+
+    def encode(texts):
+        return hashing.transform(texts).toarray()
+
+    inp = make_input()
+    cands = collect_candidates(inp.paragraphs, QuoteBook(inp.documents), finder, 30)
+    cache = ClusterCache(tmp_path, "hashing-512")
+    first = group_options(cands, encode, 0.25, cache)
+    # the contribution whose sentences come last, copied under a name that comes first
+    source = max(specs["contributions"], key=lambda c: c["source_file"])
+    copy = {**source, "source_file": "000-resubmitted.docx"}
+    more = make_input(add=(copy,))
+    more_cands = collect_candidates(more.paragraphs, QuoteBook(more.documents), finder, 30)
+    assert {c.quote.text for c in more_cands} == {c.quote.text for c in cands}
+    assert min(c.order for c in more_cands)[0] == "000-resubmitted.docx"
+    again = group_options(more_cands, encode, 0.25, cache)
+    assert again.areas_clustered == 0 and again.areas_from_cache == first.areas_clustered
+    assert _signature(again) == _signature(group_options(more_cands, encode, 0.25))
+    assert sum(g.support for g in again.groups) > sum(g.support for g in first.groups)
+
+
 def test_a_cached_medoid_follows_the_copies_and_the_earliest_member(make_input, finder,
                                                                     tmp_path):
     """A group's medoid comes from the cache only for the same sentences with the same number
