@@ -213,6 +213,10 @@ class GroupingResult:
     threshold: float
     areas_clustered: int = 0          # areas clustered in this run
     areas_from_cache: int = 0         # areas whose clusters an earlier run had found
+    # paragraph id -> its candidates, in order (file, paragraph, offset; areas in taxonomy order)
+    by_paragraph: dict[str, list[OptionCandidate]] = field(default_factory=dict)
+    # id() of each candidate -> the id of the group holding it (the groups keep them alive)
+    candidate_group: dict[int, str] = field(default_factory=dict)
 
     def by_challenge(self) -> dict[str, list[OptionGroup]]:
         out: dict[str, list[OptionGroup]] = {k: [] for k in CHALLENGE_KEYS}
@@ -468,7 +472,7 @@ def group_options(
     for c in in_order:
         by_challenge[c.challenge].append(c)
     ordered = [c for k in CHALLENGE_KEYS for c in by_challenge[k]]
-    leads = _leads(in_order)
+    by_paragraph = {pid: list(cands) for pid, cands in groupby(in_order, key=_PARAGRAPH_ID_OF)}
     del in_order
     vector_of: dict[str, np.ndarray] = {}
 
@@ -548,10 +552,17 @@ def group_options(
 
     groups.sort(key=lambda g: (CHALLENGE_KEYS.index(g.challenge), -g.support, -g.confidence,
                                g.group_id))
+    # each candidate's group, by C-level maps (a Python pass over the 178,000 members of 3,000
+    # contributions took 0.26 s); a reviewer's merge has moved some already
+    candidate_group: dict[int, str] = {}
+    for g in groups:
+        candidate_group.update(zip(map(id, g.members), repeat(g.group_id)))
+    paragraph_group = {pid: candidate_group[id(_lead(by_paragraph[pid]))]
+                       for pid in sorted(by_paragraph)}
     return GroupingResult(groups=groups, candidates=list(ordered),
-                          paragraph_group=_paragraph_groups(groups, leads),
-                          threshold=threshold,
-                          areas_clustered=len(todo), areas_from_cache=from_cache)
+                          paragraph_group=paragraph_group, threshold=threshold,
+                          areas_clustered=len(todo), areas_from_cache=from_cache,
+                          by_paragraph=by_paragraph, candidate_group=candidate_group)
 
 
 def _apply_confirmed_merges(members_of: dict[str, list[OptionCandidate]],
@@ -578,30 +589,15 @@ def _apply_confirmed_merges(members_of: dict[str, list[OptionCandidate]],
         members_of[gid] = keep
 
 
-def _leads(ordered: Iterable[OptionCandidate]) -> dict[str, OptionCandidate]:
-    """paragraph id -> the candidate whose group names the paragraph's in paragraphs.jsonl: its
+def _lead(cands: list[OptionCandidate]) -> OptionCandidate:
+    """The candidate whose group names its paragraph's in paragraphs.jsonl: the paragraph's
     first option sentence (by offset) under its top-scoring area (the taxonomy's first on a
-    tie). `ordered`: by _ORDER, so that each paragraph's candidates come together, its first
-    sentence's first."""
-    leads: dict[str, OptionCandidate] = {}
-    for pid, cands in groupby(ordered, key=_PARAGRAPH_ID_OF):
-        best = next(cands)
-        start = best.quote.para_start
-        for c in cands:
-            if c.quote.para_start != start:
-                break
-            if (-c.score, _AREA_INDEX[c.challenge]) < (-best.score, _AREA_INDEX[best.challenge]):
-                best = c
-        leads[pid] = best
-    return leads
-
-
-def _paragraph_groups(groups: list[OptionGroup],
-                      leads: dict[str, OptionCandidate]) -> dict[str, str]:
-    """paragraph_id -> the group of its lead candidate (_leads), wherever a reviewer's merge
-    moved it. Found from each group's members by C-level maps: a Python pass over the 178,000
-    members took 0.26 s of every run at 3,000 contributions."""
-    group_of: dict[int, str] = {}
-    for g in groups:
-        group_of.update(zip(map(id, g.members), repeat(g.group_id)))
-    return {pid: group_of[id(leads[pid])] for pid in sorted(leads)}
+    tie). `cands`: the paragraph's, by _ORDER (its first sentence's first)."""
+    best = cands[0]
+    start = best.quote.para_start
+    for c in cands:
+        if c.quote.para_start != start:
+            break
+        if (-c.score, _AREA_INDEX[c.challenge]) < (-best.score, _AREA_INDEX[best.challenge]):
+            best = c
+    return best
