@@ -178,24 +178,45 @@ def group_facts(members: list[OptionCandidate], representative: OptionCandidate)
     the file, contributor, organisation, group, labels and review of each: a paragraph's
     sentences share them, so they are read once per paragraph, and by C-level maps (1,100
     groups over 150,000 paragraph visits at 3,000 contributions)."""
-    paragraphs = list({id(cp): cp for cp in map(_CP, members)}.values())
-    found: set[str] = set().union(*map(_ADDRESSEES, members))
-    found.update(chain.from_iterable(map(_STAKEHOLDER_LABELS, paragraphs)))
+    cps = list(map(_CP, members))
+    paragraphs = list(dict(zip(map(id, cps), cps)).values())
     paras = list(map(_PARA, paragraphs))
     contributors = set(map(_CONTRIBUTOR, paras))
     rest = sorted((m for m in members if m is not representative), key=_ATTRIBUTION)
     return GroupFacts(
         support=len(set(map(_SOURCE_FILE, paras))),
         contributors=sorted(contributors, key=_casefold_first),
-        attributions=sorted(set(map(_WHO, paras)),
-                            key=lambda p: (p[0].casefold(), p[1] or "", p[0])),
+        attributions=sorted(set(map(_WHO, paras)), key=_attribution_order),
         stakeholder_groups=sorted(set(filter(None, map(_OWN_GROUP, paras))),
                                   key=_casefold_first),
-        roles=[k for k in STAKEHOLDER_KEYS if k in found],
+        roles=_roles(members, paragraphs),
         paragraph_ids=list(map(_PARAGRAPH_ID, paras)),
         confirmed_count=len(paragraphs) - countOf(map(_CONFIRMED, paragraphs), None),
         ordered_members=[representative] + rest,
     )
+
+
+@lru_cache(maxsize=1 << 14)
+def _attribution_order(who: tuple[str, str | None]) -> tuple[str, str, str]:
+    contributor, organisation = who   # the same few thousand pairs recur across the groups
+    return contributor.casefold(), organisation or "", contributor
+
+
+def _roles(members: list[OptionCandidate], paragraphs: list[ClassifiedParagraph]) -> list[str]:
+    """The stakeholder roles a group addresses (its sentences' addressees, its paragraphs'
+    stakeholder labels), in taxonomy order. Most groups of a large run name every role within
+    their first few hundred members, so the union stops once it holds them all: over every
+    member and paragraph it took 0.3 s of each run at 3,000 contributions."""
+    found: set[str] = set()
+    for start in range(0, len(members), 256):
+        found.update(chain.from_iterable(map(_ADDRESSEES, members[start:start + 256])))
+        if found.issuperset(STAKEHOLDER_KEYS):
+            return list(STAKEHOLDER_KEYS)
+    for labels in map(_STAKEHOLDER_LABELS, paragraphs):
+        found.update(labels)
+        if found.issuperset(STAKEHOLDER_KEYS):
+            break
+    return [k for k in STAKEHOLDER_KEYS if k in found]
 
 
 def settle_facts(groups: Iterable[OptionGroup]) -> None:

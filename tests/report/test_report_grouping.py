@@ -103,6 +103,20 @@ def test_group_facts_in_one_pass_equal_each_fact_computed_on_its_own(make_input,
         {r for m in members for r in m.cp.stakeholders}
     assert facts.roles == [k for k in STAKEHOLDER_KEYS if k in roles]
     assert "academia" in facts.roles
+    # the union of roles stops once it holds every role: the same roles for any members
+    # (a few, some, and more than one chunk of 256)
+    for some in (members[:1], members[:7], members * 40):
+        named = {r for m in some for r in m.addressees} | \
+            {r for m in some for r in m.cp.stakeholders}
+        assert group_facts(some, some[0]).roles == [k for k in STAKEHOLDER_KEYS if k in named]
+    assert "users" not in facts.roles
+    # every role named: by the sentences of the first chunk, or by a paragraph's reviewer
+    broad = [replace(m, addressees=STAKEHOLDER_KEYS) for m in members[:2]]
+    assert group_facts(broad + members * 40, broad[0]).roles == list(STAKEHOLDER_KEYS)
+    everyone = next(m.cp for m in members if m.cp is not labelled)
+    everyone.confirmed = replace(labelled.confirmed, paragraph_id=everyone.para.paragraph_id,
+                                 stakeholders=STAKEHOLDER_KEYS)
+    assert group_facts(members * 40, members[0]).roles == list(STAKEHOLDER_KEYS)
     assert facts.paragraph_ids == list(dict.fromkeys(m.paragraph_id for m in members))
     assert facts.confirmed_count == 1
     assert facts.ordered_members[0] is representative
