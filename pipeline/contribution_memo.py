@@ -1,17 +1,17 @@
-"""What `cenb run` last made of each contribution: its document, paragraphs and predictions.
+"""What `cenb run` last made of each contribution: its document, paragraphs, predictions and
+option quotes.
 
 Why: a run after adding one file to 3,000 contributions read back 3,000 extraction-cache
 entries and built their documents again (contributor, language, paragraph ids: about 1.1 s),
 then looked up and decoded 69,000 cached predictions (about 0.9 s), and made the option quotes
 of 54,000 paragraphs again (about 0.5 s), for files that had not changed. The memo keeps what
 those steps made of each file (report.option_quotes.ParagraphQuotes for the quotes), in one
-SQLite row per file, under
-everything they depend on: the file's extraction-cache key (its sha256, the extractor's code
-and settings), its path in the input folder, its manifest entry and the prediction fingerprint
-(model, rules, embedding runtime and prediction code). The file name carries a fingerprint of
-the code that builds documents (pipeline/extract, records.py), of the code that makes quotes
-(report/quotes.py, report/option_quotes.py) and of this module, so a change to any starts
-afresh. Reviewers' labels are applied after it and are not in it.
+SQLite row per file, under everything they depend on: the file's extraction-cache key (its
+sha256, the extractor's code and settings), its path in the input folder, its manifest entry
+and the prediction fingerprint (model, rules, embedding runtime and prediction code). The file
+name carries a fingerprint of the code that builds documents (pipeline/extract, records.py),
+of the code that makes quotes (report/quotes.py, report/option_quotes.py) and of this module,
+so a change to any starts afresh. Reviewers' labels are applied after it and are not in it.
 
 Values are never pickles: a JSON head (the document, each paragraph, each prediction's labels
 and extras, each paragraph's option quotes when the run made them) and then every score as

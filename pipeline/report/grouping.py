@@ -287,9 +287,8 @@ def collect_candidates(
         para = cp.para
         pid = para.paragraph_id
         kept = known.get(pid)
-        if kept is not None:
-            pairs = recall_quotes(para, kept, quotes)
-        else:
+        pairs = recall_quotes(para, kept, quotes) if kept is not None else None
+        if pairs is None:
             pairs, kept = make_quotes(cp, quotes, find_sentences)
             if made is not None:
                 made[pid] = kept

@@ -85,10 +85,17 @@ def make_quotes(cp: ClassifiedParagraph, book: QuoteBook,
     return pairs, kept
 
 
-def recall_quotes(para: Paragraph, kept: ParagraphQuotes, book: QuoteBook) -> QuotePairs:
+def recall_quotes(para: Paragraph, kept: ParagraphQuotes, book: QuoteBook) -> QuotePairs | None:
     """The quotes make_quotes() made of the paragraph in an earlier run, made again from what it
-    kept; the spans it dropped are counted and logged again."""
-    book.drop_again(para, kept.drops)
-    quotes = book.make_known(para, [span[:3] for span in kept.spans])
-    return [(quote, tuple(span[3])) for quote, span in zip(quotes, kept.spans)
-            if quote is not None]
+    kept, and the spans it dropped counted and logged again; None when what was kept is not of
+    that form (a damaged cache row: the caller makes the quotes again)."""
+    try:
+        quotes = book.make_known(para, [(int(start), int(end), str(qid))
+                                        for start, end, qid, _ in kept.spans])
+        pairs = [(quote, tuple(map(str, span[3]))) for quote, span in zip(quotes, kept.spans)
+                 if quote is not None]
+        drops = [(str(reason), str(detail)) for reason, detail in kept.drops]
+    except (TypeError, ValueError):
+        return None
+    book.drop_again(para, drops)
+    return pairs

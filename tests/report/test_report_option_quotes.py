@@ -84,3 +84,24 @@ def test_a_paragraph_without_kept_quotes_is_quoted_now(make_input, finder):
     assert set(made_now) == {left_out}
     assert [(c.challenge, c.quote) for c in again] == \
         [(c.challenge, c.quote) for c in everything]
+
+
+def test_kept_quotes_of_the_wrong_form_are_made_again(make_input, finder):
+    """A damaged memo row (valid JSON, wrong shapes) never breaks a run: those paragraphs'
+    quotes are made again, with the same candidates."""
+    inp = make_input()
+    made: dict[str, ParagraphQuotes] = {}
+    everything = collect_candidates(inp.paragraphs, QuoteBook(inp.documents), finder, 30,
+                                    made=made)
+    first, second, third = list(made)[:3]
+    known = dict(made)
+    known[first] = ParagraphQuotes([[0, "x", "q-1", []]], [])      # an offset that is text
+    known[second] = ParagraphQuotes([[0, 4]], [])                    # a span without an id
+    known[third] = ParagraphQuotes(made[third].spans, [["only a reason"]])
+    book, made_now = QuoteBook(inp.documents), {}
+    again = collect_candidates(inp.paragraphs, book, finder, 30, known=known, made=made_now)
+    assert set(made_now) == {first, second, third}
+    assert made_now[third] == made[third]
+    assert [(c.challenge, c.quote, c.addressees) for c in again] == \
+        [(c.challenge, c.quote, c.addressees) for c in everything]
+    assert book.dropped_total == 0
