@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from pipeline.classify.hash_store import HashStore
 from pipeline.classify.rule_pool import ParallelRules, result_from_json, result_to_json
@@ -52,19 +52,37 @@ class RuleCache:
     def analyse_many(self, engine: RuleEngine | ParallelRules,
                      texts: Sequence[str]) -> list[RuleResult]:
         """engine.analyse_many(texts), parsing only texts not seen before."""
+        return self.start_many(engine, texts)()
+
+    def start_many(self, engine: RuleEngine | ParallelRules,
+                   texts: Sequence[str]) -> Callable[[], list[RuleResult]]:
+        """analyse_many(), begun: the cached results are read now and the texts not seen before
+        go to the engine (a ParallelRules' parser child parses them while the caller goes on);
+        the call returned waits for them, stores them and gives every result in order."""
         hashes = [content_hash(t) for t in texts]
         found = self._get_many(hashes)
         todo: dict[str, str] = {}
         for h, t in zip(hashes, texts):
             if h not in found and h not in todo:
                 todo[h] = t
+        pending: Callable[[], list[RuleResult]] | None = None
         if todo:
-            results = engine.analyse_many(list(todo.values()))
-            new = dict(zip(todo, results))
-            self._store.put_many((h, result_to_json(r)) for h, r in new.items())
-            found.update(new)
-            self.parsed += len(todo)
-        return [found[h] for h in hashes]
+            new_texts = list(todo.values())
+            if isinstance(engine, ParallelRules):
+                pending = engine.start_many(new_texts)
+            else:
+                results = engine.analyse_many(new_texts)
+                pending = lambda: results  # noqa: E731
+
+        def finish() -> list[RuleResult]:
+            if pending is not None:
+                new = dict(zip(todo, pending()))
+                self._store.put_many((h, result_to_json(r)) for h, r in new.items())
+                found.update(new)
+                self.parsed += len(todo)
+            return [found[h] for h in hashes]
+
+        return finish
 
     def close(self) -> None:
         self._store.close()

@@ -5,7 +5,8 @@ the parser once and analyse chunks of paragraphs, and the results come back in i
 the output is the same as a serial run. Small batches are parsed by one process: starting a
 worker costs about two seconds (importing spaCy and loading the pipeline), so when a run finds
 new files it forks a ParserChild at once, which loads the parser on the other core while the
-files are extracted, and parses their new paragraphs when they are ready.
+files are extracted, and parses their new paragraphs when they are ready, while the caller
+embeds them (`start_many`).
 """
 
 from __future__ import annotations
@@ -84,10 +85,11 @@ class ParserChild:
 
         self._call = ForkedCall(parse, "parsing the new paragraphs", takes_input=True)
 
-    def analyse_many(self, texts: Sequence[str]) -> list[RuleResult]:
-        """Once: the child's results for texts (it exits afterwards)."""
+    def start(self, texts: Sequence[str]) -> Callable[[], list[RuleResult]]:
+        """Once: the texts go to the child now; the call returned waits for its results (the
+        child exits afterwards)."""
         self._call.send(list(texts))
-        return [result_from_json(raw) for raw in self._call.result()["results"]]
+        return lambda: [result_from_json(raw) for raw in self._call.result()["results"]]
 
     def cancel(self) -> None:
         self._call.cancel()
@@ -108,11 +110,19 @@ class ParallelRules:
         self.child = child
 
     def analyse_many(self, texts: Sequence[str]) -> list[RuleResult]:
+        return self.start_many(texts)()
+
+    def start_many(self, texts: Sequence[str]) -> Callable[[], list[RuleResult]]:
+        """analyse_many(texts), begun: the parser child (if any) takes a small batch now and
+        parses it while the caller goes on; the call returned waits for its results. A large
+        batch, or one without a child, is analysed now."""
         child, self.child = self.child, None
         if self.workers > 1 and len(texts) >= self.min_texts:
             if child is not None:
                 child.cancel()
-            return analyse_parallel(self.lexicon, texts, self.workers, self.progress)
-        if child is not None:
-            return child.analyse_many(texts)
-        return self.engine.analyse_many(texts)
+            results = analyse_parallel(self.lexicon, texts, self.workers, self.progress)
+        elif child is not None:
+            return child.start(texts)
+        else:
+            results = self.engine.analyse_many(texts)
+        return lambda: results

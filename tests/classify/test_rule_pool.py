@@ -39,7 +39,7 @@ def test_the_child_parses_what_the_engine_parses_and_the_parent_never_loads_spac
         "from pipeline.classify.rule_pool import ParserChild, result_to_json\n"
         "lexicon = load_taxonomy(PROJECT_ROOT / 'labels').actor_lexicon()\n"
         f"texts = {TEXTS!r}\n"
-        "got = ParserChild(lexicon).analyse_many(texts)\n"
+        "got = ParserChild(lexicon).start(texts)()\n"
         "assert 'spacy' not in sys.modules, 'the parent loaded spaCy'\n"
         "from pipeline.classify.rules import RuleEngine\n"
         "want = RuleEngine(lexicon).analyse_many(texts)\n"
@@ -63,6 +63,17 @@ def test_a_small_batch_goes_to_the_child_once_and_a_large_one_to_the_workers():
     assert [asdict(r) for r in rules.analyse_many(TEXTS)] == want
     assert rules.child is None                        # used once
     with pytest.raises(ChildProcessError):           # and reaped
+        os.waitpid(pid, 0)
+
+    # begun and finished apart: the texts are the child's as soon as start_many returns, and
+    # the caller does its own work (a run embeds them) before it waits for the results
+    child = ParserChild(lexicon)
+    pid = child._call._pid
+    rules = ParallelRules(engine, lexicon, workers=2, min_texts=10, child=child)
+    finish = rules.start_many(TEXTS)
+    assert rules.child is None and child._call._sent
+    assert [asdict(r) for r in finish()] == want
+    with pytest.raises(ChildProcessError):
         os.waitpid(pid, 0)
 
     child = ParserChild(lexicon)
@@ -107,3 +118,26 @@ def test_the_predictor_uses_its_parser_for_new_text_and_stops_it_when_all_is_cac
     assert idle.parser is None
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, 0)
+
+
+@pytest.mark.slow
+@needs_fork
+def test_new_text_is_embedded_while_the_parser_process_parses_it(tmp_path):
+    """The same predictions whether the parser process parses the new paragraphs while they
+    are embedded or the engine parses them first in this process; both times are reported."""
+    settings = load_settings()
+
+    def predictor(name: str) -> Predictor:
+        return Predictor.load(settings.model_copy(update={"paths": settings.paths.model_copy(
+            update={"cache_dir": tmp_path / name})}))
+
+    plain = predictor("plain").predict(TEXTS, ["Q1"] * len(TEXTS))
+    overlapped = predictor("overlapped")
+    overlapped.start_parser()
+    timings: dict[str, float] = {}
+    got = [p for batch in overlapped.predict_batches(TEXTS, ["Q1"] * len(TEXTS),
+                                                     timings=timings) for p in batch]
+    assert [p.to_contract(i) for i, p in enumerate(got)] == \
+        [p.to_contract(i) for i, p in enumerate(plain)]
+    assert overlapped.parser is None and overlapped.rule_cache.parsed == len(TEXTS)
+    assert timings["parse"] >= 0 and timings["embed"] > 0
