@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 Built = tuple[Document, list[Paragraph], str, list[str]]
 
 _LENGTH = struct.Struct("<I")
-_N_CHALLENGE = len(CHALLENGE_KEYS)
 _N_SCORES = len(CHALLENGE_KEYS) + len(STAKEHOLDER_KEYS)
 
 
@@ -94,12 +93,12 @@ def _decode(raw: bytes) -> tuple[Built, list[Prediction], list[ParagraphQuotes |
     if len(labels) != len(paragraphs) or len(scores) != _N_SCORES * len(labels) or \
             len(quotes) != len(paragraphs):
         raise ValueError("paragraphs, predictions, scores and quotes differ in number")
-    predictions = []
-    for i, (challenges, stakeholders, is_option, extra) in enumerate(labels):
-        row = scores[i * _N_SCORES:(i + 1) * _N_SCORES]
-        predictions.append(Prediction(challenges, dict(zip(CHALLENGE_KEYS, row[:_N_CHALLENGE])),
-                                      stakeholders, dict(zip(STAKEHOLDER_KEYS, row[_N_CHALLENGE:])),
-                                      is_option, extra))
+    # each zip() takes exactly one key's worth of scores from the shared iterator: its keys
+    # run out first
+    values = iter(scores)
+    predictions = [Prediction(challenges, dict(zip(CHALLENGE_KEYS, values)), stakeholders,
+                              dict(zip(STAKEHOLDER_KEYS, values)), is_option, extra)
+                   for challenges, stakeholders, is_option, extra in labels]
     document = Document(source_file, sha, file_type, contributor, organisation, group, language,
                         pages, PARAGRAPH_SEPARATOR.join(p.text for p in paragraphs), title)
     return ((document, paragraphs, str(head["h"]), list(head["w"])), predictions,

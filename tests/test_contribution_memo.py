@@ -157,6 +157,14 @@ def test_scores_come_back_exactly_and_foreign_keys_are_not_kept():
     assert no_quotes is None
     assert (back_doc, back_paras, how, warnings) == (doc, [para], "manifest", [])
     assert back == pred and back.challenge_scores["awareness_capacity"] == 0.1 + 0.2
+    # every score back under its own key, paragraph after paragraph
+    from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
+
+    distinct = [Prediction([], {k: i + j / 100 for j, k in enumerate(CHALLENGE_KEYS)}, [],
+                           {k: -i - j / 100 for j, k in enumerate(STAKEHOLDER_KEYS)}, False, {})
+                for i in range(3)]
+    _, back3, _ = _decode(_encode((doc, [para] * 3, "manifest", []), distinct, [None] * 3))
+    assert back3 == distinct
     odd = Prediction([], {"other": 1.0}, [], {}, False, {})
     assert _encode((doc, [para], "manifest", []), [odd], [None]) is None
 
