@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import chain, groupby, repeat
 from operator import attrgetter, countOf
-from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -316,9 +317,16 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / norms
 
 
-def _cluster_condensed(dist: np.ndarray, n: int, threshold: float) -> list[list[int]]:
+def _linkage() -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """scipy's (linkage, fcluster), imported on first use (0.3 s: a run without new sentences
+    never needs them)."""
     from scipy.cluster.hierarchy import fcluster, linkage
 
+    return linkage, fcluster
+
+
+def _cluster_condensed(dist: np.ndarray, n: int, threshold: float) -> list[list[int]]:
+    linkage, fcluster = _linkage()
     tree = linkage(dist, method="average")
     # merge while the mean similarity >= threshold, i.e. the mean distance <= 1 - threshold
     labels = fcluster(tree, t=(1.0 - threshold) + 1e-9, criterion="distance")
@@ -360,45 +368,72 @@ def condensed_cosine_distances(unit: np.ndarray, block_cells: int = 4_000_000) -
 
 class Clustering:
     """cluster_vectors for each (key, vectors), started now and collected by result(), so that
-    the caller can summarise the areas it already has meanwhile. Part of the work (by the n^2
-    size of the distances; all of it for a single area) is done in a forked child on the other
-    core: scipy's linkage holds the GIL, and a new contribution brings new sentences to 3-6
-    areas of 3,500-4,600 sentences each at 3,000 contributions (0.3-1.2 s apiece, plus 0.3 s
-    to import scipy's clustering the first time). The parent's share is clustered in result().
+    the caller can summarise the areas it already has meanwhile. A new contribution brings new
+    sentences to 3-9 areas of 3,500-4,600 sentences each at 3,000 contributions (0.1-0.5 s
+    apiece, plus 0.3 s to import scipy's clustering once per process), and scipy's linkage
+    holds the GIL: so a forked child on the other core clusters areas from the moment it
+    starts, and the parent clusters areas too once it reaches result(). The areas, largest
+    first, wait in a pipe that both read one byte (one area's index) at a time, so each takes
+    the next as soon as it is free: which process ends up with which depends on how long the
+    parent's own work took, not on an estimate made before. With several areas the parent
+    imports scipy's clustering before the fork, so that the child need not.
     """
 
     def __init__(self, todo: Sequence[tuple[str, np.ndarray]], threshold: float) -> None:
         self.threshold = threshold
-        self._here: list[tuple[str, np.ndarray]] = []
+        self._todo = sorted(todo, key=lambda kv: -kv[1].shape[0])   # largest first
         self._child: ForkedCall | None = None
-        if not todo or not fork_available():
-            self._here = list(todo)
+        self._queue: int | None = None
+        if not self._todo or not fork_available():
             return
-        there: list[tuple[str, np.ndarray]] = []
-        load = [0, 0]
-        for item in sorted(todo, key=lambda kv: -kv[1].shape[0]):  # largest first, to the lighter
-            side = 1 if load[1] <= load[0] else 0                    # the first to the child
-            (self._here, there)[side].append(item)
-            load[side] += item[1].shape[0] ** 2
-        self._child = ForkedCall(lambda: {key: cluster_vectors(vectors, threshold)
-                                          for key, vectors in there},
-                                 f"clustering {len(there)} area(s)")
+        if len(self._todo) > 1:
+            _linkage()
+        read_fd, write_fd = os.pipe()
+        os.write(write_fd, bytes(range(len(self._todo))))   # at most 16 areas: a few bytes
+        os.close(write_fd)
+        self._queue = read_fd
+        self._child = ForkedCall(lambda: dict(self._cluster_taken()),
+                                 f"clustering up to {len(self._todo)} area(s)")
+
+    def _cluster_taken(self) -> Iterator[tuple[str, list[list[int]]]]:
+        """Take areas from the queue until it is empty, clustering each."""
+        while self._queue is not None:
+            try:
+                taken = os.read(self._queue, 1)
+            except OSError:   # the queue is closed: nothing left here
+                return
+            if not taken:
+                return
+            key, vectors = self._todo[taken[0]]
+            yield key, cluster_vectors(vectors, self.threshold)
 
     def result(self) -> dict[str, list[list[int]]]:
         try:
-            out = {key: cluster_vectors(vectors, self.threshold) for key, vectors in self._here}
+            out = dict(self._cluster_taken())
+            if self._child is not None:
+                out.update(self._child.result())
+                self._child = None
         except BaseException:
             self.cancel()
             raise
-        if self._child is not None:
-            out.update(self._child.result())
-            self._child = None
+        finally:
+            self._close_queue()
+        # what no process took (no fork here) or a failed child took and did not return
+        for key, vectors in self._todo:
+            if key not in out:
+                out[key] = cluster_vectors(vectors, self.threshold)
         return out
 
     def cancel(self) -> None:
         if self._child is not None:
             self._child.cancel()
             self._child = None
+        self._close_queue()
+
+    def _close_queue(self) -> None:
+        if self._queue is not None:
+            os.close(self._queue)
+            self._queue = None
 
 
 def make_group_id(challenge: str, member_keys: Iterable[str]) -> str:

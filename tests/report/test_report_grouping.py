@@ -380,15 +380,32 @@ def test_a_cached_medoid_follows_the_copies_and_the_earliest_member(make_input, 
 
 
 def test_areas_clustered_in_two_processes_equal_one_process(monkeypatch):
+    """Whichever process takes which area from the queue, the clusters are those of one
+    process; an area a failed child took is clustered by the parent."""
+    import os
+
     import pipeline.report.grouping as grouping
 
     rng = np.random.default_rng(3)
     todo = [(f"k{i}", rng.normal(size=(n, 8))) for i, n in enumerate((40, 25, 60, 5))]
     expected = {key: cluster_vectors(vectors, 0.3) for key, vectors in todo}
-    forked = grouping.Clustering(todo, 0.3).result()
-    one_area = grouping.Clustering(todo[2:3], 0.3)      # all of it in the child
-    assert one_area._here == [] and one_area.result() == {"k2": expected["k2"]}
-    monkeypatch.setattr(grouping, "fork_available", lambda: False)
-    assert forked == grouping.Clustering(todo, 0.3).result() == expected
-    assert grouping.Clustering([], 0.3).result() == {}
+    clustering = grouping.Clustering(todo, 0.3)
+    forked = clustering.result()
+    assert forked == expected and clustering._queue is None
     assert list(forked) != [] and all(isinstance(i, int) for cl in forked["k2"] for i in cl)
+    assert grouping.Clustering(todo[2:3], 0.3).result() == {"k2": expected["k2"]}
+    assert grouping.Clustering([], 0.3).result() == {}
+
+    # a child that fails on the area it takes: the parent clusters what it did not return
+    parent, real = os.getpid(), grouping.cluster_vectors
+
+    def fails_in_the_child(vectors, threshold):
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        return real(vectors, threshold)
+
+    monkeypatch.setattr(grouping, "cluster_vectors", fails_in_the_child)
+    assert grouping.Clustering(todo, 0.3).result() == expected
+    monkeypatch.setattr(grouping, "cluster_vectors", real)
+    monkeypatch.setattr(grouping, "fork_available", lambda: False)
+    assert grouping.Clustering(todo, 0.3).result() == expected
