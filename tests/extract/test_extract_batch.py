@@ -228,3 +228,21 @@ def test_summary_lists_counts_and_reasons(folder: Path, settings):
     assert "Files: 5" in text and f"Paragraphs: {len(result.paragraphs)}" in text
     assert "Quarantined: 2 (corrupt 1, empty 1)" in text
     assert "broken.docx: corrupt:" in text
+
+
+def test_the_manifest_is_left_out_through_a_link_and_broken_links_are_not_listed(folder: Path):
+    import os
+
+    os.symlink(folder / "manifest.csv", folder / "people.csv")          # the manifest again
+    os.symlink(folder / "b-note.txt", folder / "sub" / "note-link.txt")  # a submission again
+    os.symlink(folder / "gone.docx", folder / "broken-link.docx")        # points nowhere
+    listed = [p.relative_to(folder).as_posix() for p in list_input_files(folder)]
+    assert listed == sorted(listed)
+    assert "people.csv" not in listed and "broken-link.docx" not in listed
+    assert "sub/note-link.txt" in listed and "manifest.csv" not in listed
+    elsewhere = folder.parent / "contributors.csv"
+    elsewhere.write_text("file,contributor\n", encoding="utf-8")
+    os.symlink(elsewhere, folder / "contributors-link.csv")
+    assert "contributors-link.csv" not in {
+        p.name for p in list_input_files(folder, manifest_path=elsewhere)}
+    assert "contributors-link.csv" in {p.name for p in list_input_files(folder)}
