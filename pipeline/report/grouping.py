@@ -235,7 +235,7 @@ class GroupingResult:
     threshold: float
     areas_clustered: int = 0          # areas clustered in this run
     areas_from_cache: int = 0         # areas whose clusters an earlier run had found
-    # paragraph id -> its candidates, in order (file, paragraph, offset; areas in taxonomy order)
+    # paragraph id -> its candidates, by (file, paragraph, offset)
     by_paragraph: dict[str, list[OptionCandidate]] = field(default_factory=dict)
     # id() of each candidate -> the id of the group holding it (the groups keep them alive)
     candidate_group: dict[int, str] = field(default_factory=dict)
