@@ -38,6 +38,11 @@ class Quote(NamedTuple):
 _new_quote = tuple.__new__   # a Quote from its fields in order, without NamedTuple's __new__ frame
 
 
+def _quote_fields(para: Paragraph) -> tuple[str, str, str, int | None, int]:
+    """A Quote's fields that come from its paragraph: id, file, contributor, page, number."""
+    return para.paragraph_id, para.source_file, para.contributor, para.page, para.paragraph
+
+
 def location(source_file: str, page: int | None, paragraph: int) -> str:
     """'file, p. 2, ¶ 5' — where a person finds a quote in the source."""
     if page is None:
@@ -115,23 +120,17 @@ class QuoteBook:
         fields are read once for all its sentences (144,000 quotes of 54,000 paragraphs in every
         run at 3,000 contributions took 0.5 s one at a time). A span that fails a check goes
         through _rejected(), which says why it is dropped."""
-        doc = self.documents.get(para.source_file)
-        if doc is None or (para is not self._matching
-                           and not paragraph_matches_document(para, doc)):
-            return [self._rejected(para, doc, start, end, expected)
-                    for start, end, expected in spans]
-        # a paragraph's sentences are quoted one after another: its text is compared with the
-        # document once, not once per sentence (Paragraph is frozen)
-        self._matching = para
+        if not self._document_holds(para):
+            return [self._rejected(para, start, end, expected) for start, end, expected in spans]
         whole, pid, base = para.text, para.paragraph_id, para.char_start
-        fields = (pid, para.source_file, para.contributor, para.page, para.paragraph)
+        fields = _quote_fields(para)
         out: list[Quote | None] = []
         for start, end, expected in spans:
             span = whole[start:end] if 0 <= start < end <= len(whole) else ""
             text = span.strip()
             if not text or (expected is not None and expected != text
                             and " ".join(expected.split()) != " ".join(text.split())):
-                out.append(self._rejected(para, doc, start, end, expected))
+                out.append(self._rejected(para, start, end, expected))
                 continue
             if text is not span:   # outer whitespace trimmed
                 start += len(span) - len(span.lstrip())
@@ -147,21 +146,29 @@ class QuoteBook:
         """The quotes make_many() made of para in an earlier run, from the (start, end, quote id)
         of each: the paragraph is checked against its document again, and each span against the
         paragraph's bounds; its text and id are what make_many() found then."""
-        doc = self.documents.get(para.source_file)
-        if doc is None or (para is not self._matching
-                           and not paragraph_matches_document(para, doc)):
-            return [self._rejected(para, doc, start, end, None) for start, end, _ in spans]
-        self._matching = para
+        if not self._document_holds(para):
+            return [self._rejected(para, start, end, None) for start, end, _ in spans]
         whole, base = para.text, para.char_start
-        fields = (para.paragraph_id, para.source_file, para.contributor, para.page, para.paragraph)
+        fields = _quote_fields(para)
         return [_new_quote(Quote, (qid, *fields, whole[start:end], start, end, base + start,
                                    base + end)) if 0 <= start < end <= len(whole)
-                else self._rejected(para, doc, start, end, None)
+                else self._rejected(para, start, end, None)
                 for start, end, qid in spans]
 
-    def _rejected(self, para: Paragraph, doc: Document | None, start: int, end: int,
-                  expected: str | None) -> None:
+    def _document_holds(self, para: Paragraph) -> bool:
+        """The paragraph's document is in this run and holds its text at its offsets. A
+        paragraph's sentences are quoted one after another: its text is compared with the
+        document once, not once per sentence (Paragraph is frozen)."""
+        if para is self._matching:
+            return True
+        if not paragraph_matches_document(para, self.documents.get(para.source_file)):
+            return False
+        self._matching = para
+        return True
+
+    def _rejected(self, para: Paragraph, start: int, end: int, expected: str | None) -> None:
         """Drop (count and log) a span make_many() cannot quote, with the reason."""
+        doc = self.documents.get(para.source_file)
         if doc is None:
             return self._drop("no_document", para, "the source document is not in this run")
         if not paragraph_matches_document(para, doc):
