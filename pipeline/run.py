@@ -119,21 +119,19 @@ def run_pipeline(input_dir: Path | str, out_dir: Path | str, settings: Settings,
 
     # the files built and predicted by an earlier run come back from the memo as they were
     memo = _open_memo(settings, predictor)
-    t = time.perf_counter()
     try:
-        extracted = extract_directory(input_dir, settings, manifest=manifest,
-                                      progress=progress, on_new_files=prepare_for_new_paragraphs,
-                                      memo=memo)
-    except BaseException:
-        predictor.stop_parser()
-        if memo is not None:
-            memo.close()
-        raise
-    for thread in preloads:
-        thread.join()
-    timings["extract"] = round(time.perf_counter() - t, 3)
+        t = time.perf_counter()
+        try:
+            extracted = extract_directory(input_dir, settings, manifest=manifest,
+                                          progress=progress,
+                                          on_new_files=prepare_for_new_paragraphs, memo=memo)
+        except BaseException:
+            predictor.stop_parser()
+            raise
+        for thread in preloads:
+            thread.join()
+        timings["extract"] = round(time.perf_counter() - t, 3)
 
-    try:
         t = time.perf_counter()
         paragraphs = sorted(extracted.paragraphs, key=lambda p: (p.source_file, p.paragraph))
         inner: dict[str, float] = {}
