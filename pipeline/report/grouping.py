@@ -605,7 +605,7 @@ def group_options(
     if cache is not None and fresh:
         cache.put_summaries(fresh)
 
-    groups.sort(key=lambda g: (CHALLENGE_KEYS.index(g.challenge), -g.support, -g.confidence,
+    groups.sort(key=lambda g: (_AREA_INDEX[g.challenge], -g.support, -g.confidence,
                                g.group_id))
     # each candidate's group, by C-level maps (a Python pass over the 178,000 members of 3,000
     # contributions took 0.26 s); a reviewer's merge has moved some already
