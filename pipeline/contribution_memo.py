@@ -31,7 +31,7 @@ import orjson
 
 from pipeline.classify.hash_store import HashStore
 from pipeline.extract.contributor import ManifestEntry
-from pipeline.fingerprint import PACKAGE, code_fingerprint
+from pipeline.fingerprint import PACKAGE, code_fingerprint, package_fingerprint
 from pipeline.records import PARAGRAPH_SEPARATOR, Document, Paragraph, Prediction
 from pipeline.report.option_quotes import ParagraphQuotes
 from pipeline.taxonomy_keys import CHALLENGE_KEYS, STAKEHOLDER_KEYS
@@ -123,6 +123,17 @@ class ContributionMemo:
                                                entry.stakeholder_group, entry.language)
         payload = orjson.dumps((extract_key, source_file, manifest, self._fingerprint))
         return hashlib.sha256(payload).hexdigest()
+
+    def states(self, keys: Mapping[str, str]) -> dict[str, str]:
+        """source_file -> its provenance state: a digest of its memo key (the file's bytes,
+        path, manifest entry, extraction settings and the model's predictions) and of every
+        line of code and output library between those and the outputs. Two runs that give a
+        file the same state made the same document, paragraphs, predictions and quotes of it,
+        so what the writers make of them (reviewers' labels and option groups aside) can be
+        kept under it instead of being made again."""
+        salt = f"{package_fingerprint()}\x1f{self.path.name}\x1f".encode("utf-8")
+        return {source_file: hashlib.sha256(salt + key.encode("ascii")).hexdigest()[:32]
+                for source_file, key in keys.items()}
 
     def fetch(self, keys: Mapping[int, str]) -> dict[int, bytes]:
         """The stored entries among `keys` (index -> key), undecoded: which files the memo

@@ -33,3 +33,17 @@ def code_fingerprint(sources: tuple[str, ...], dists: tuple[str, ...] = ()) -> s
     h = hashlib.sha256()
     hash_code(h, sources, dists)
     return h.hexdigest()[:16]
+
+
+# the libraries that turn a paragraph's data into the bytes of an output
+_OUTPUT_DISTS = ("jinja2", "markupsafe", "xlsxwriter", "python-docx", "orjson")
+
+
+@lru_cache(maxsize=None)
+def package_fingerprint() -> str:
+    """Of every module and template of the package and of the output libraries: what the
+    caches keyed by a contribution's provenance (ContributionMemo.states) depend on besides it.
+    Any change to the code starts them afresh, which no single module's list can forget."""
+    sources = tuple(sorted(p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*")
+                           if p.suffix in (".py", ".j2") and "__pycache__" not in p.parts))
+    return code_fingerprint(sources, _OUTPUT_DISTS)

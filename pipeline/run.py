@@ -147,7 +147,9 @@ def run_pipeline(input_dir: Path | str, out_dir: Path | str, settings: Settings,
         inp = ReportInput(documents={d.source_file: d for d in extracted.documents},
                           paragraphs=classified, quarantine=list(extracted.quarantine),
                           input_dir=input_dir, files_seen=extracted.stats.files_seen,
-                          known_quotes=memo.quotes if memo is not None else None)
+                          known_quotes=memo.quotes if memo is not None else None,
+                          file_states=(memo.states(extracted.memo_keys) if memo is not None
+                                       else None))
         embedder = predictor.embedder
         bar = StepBar("report", REPORT_STEPS, progress)
         try:

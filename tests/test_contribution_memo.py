@@ -102,6 +102,20 @@ def test_memo_round_trip_and_invalidation(setup):
             (third / "paragraphs.jsonl").read_text(encoding="utf-8").splitlines()]
     assert {r["contributor"] for r in rows if r["source_file"] == FILES[2]} == \
         {"Memo Test Contributor"}
+    # the review sheet keeps each file's rows under the file's state, which the manifest entry
+    # changed: the new contributor is in the sheet too, the other files' rows are as they were
+    from pipeline.review.sheet import read_review_sheet
+
+    def sheet_rows(out: Path) -> dict[str, tuple]:
+        return {r.get("paragraph_id"): (r.get("source_file"), r.get("contributor"),
+                                        r.get("text"), r.get("option_group"))
+                for r in read_review_sheet(out / "review.xlsx").paragraphs}
+
+    before, after = sheet_rows(second), sheet_rows(third)
+    assert before == sheet_rows(first) and before.keys() == after.keys()
+    assert {row[1] for row in after.values() if row[0] == FILES[2]} == {"Memo Test Contributor"}
+    assert {pid: row for pid, row in after.items() if row[0] != FILES[2]} == \
+        {pid: row for pid, row in before.items() if row[0] != FILES[2]}
 
     # an unreadable entry: the file is built again from the extraction cache, same output
     (path,) = (setup["settings"].cache_dir / "contributions").glob("contributions-*.sqlite")
@@ -143,6 +157,19 @@ def test_recalled_files_are_checked_against_the_file(setup):
     assert paras[1].paragraph_id not in memo.quotes
     assert memo.key("extract-key", "b.docx", None) != key
     memo.close()
+
+
+def test_states_follow_the_memo_key_and_the_code(tmp_path):
+    memo = ContributionMemo(tmp_path, "prediction-fingerprint")
+    try:
+        states = memo.states({"a.docx": "k1", "b.pdf": "k2", "c.docx": "k1"})
+        assert states == memo.states({"a.docx": "k1", "b.pdf": "k2", "c.docx": "k1"})
+        assert states["a.docx"] == states["c.docx"] != states["b.pdf"]
+        # another memo file (other code that builds documents and quotes): other states
+        memo.path = memo.path.with_name("contributions-another.sqlite")
+        assert memo.states({"a.docx": "k1"})["a.docx"] != states["a.docx"]
+    finally:
+        memo.close()
 
 
 def test_scores_come_back_exactly_and_foreign_keys_are_not_kept():

@@ -79,6 +79,8 @@ class ExtractResult:
     paragraphs: list[Paragraph]
     quarantine: list[QuarantineEntry]
     stats: ExtractStats = field(default_factory=ExtractStats)
+    # source_file -> the contribution memo's key of each document (`cenb run` with a memo)
+    memo_keys: dict[str, str] = field(default_factory=dict)
 
     @property
     def files_with_text(self) -> int:
@@ -317,6 +319,7 @@ def extract_directory(
     paragraphs: list[Paragraph] = []
     quarantine: list[QuarantineEntry] = []
     sources: Counter[str] = Counter()
+    document_keys: dict[str, str] = {}
     for i, (rel, sha, outcome) in enumerate(zip(rels, shas, outcomes)):
         assert outcome is not None
         if outcome["status"] == "ok" and sha is not None:
@@ -324,8 +327,10 @@ def extract_directory(
                 raw = RawDocument.from_dict(outcome["doc"])
                 built[i] = (*_build_document(rel, sha, raw, entries.get(rel)), raw.warnings)
             document, paras, how, warnings = built.pop(i)
-            if memo is not None and i in memo_keys and i not in from_memo:
-                memo.remember(memo_keys[i], (document, paras, how, warnings))
+            if memo is not None and i in memo_keys:
+                document_keys[rel] = memo_keys[i]
+                if i not in from_memo:
+                    memo.remember(memo_keys[i], (document, paras, how, warnings))
             documents.append(document)
             paragraphs.extend(paras)
             sources[how] += 1
@@ -338,7 +343,7 @@ def extract_directory(
     stats.contributor_sources = dict(sorted(sources.items()))
     stats.seconds = time.monotonic() - started
     return ExtractResult(documents=documents, paragraphs=paragraphs, quarantine=quarantine,
-                         stats=stats)
+                         stats=stats, memo_keys=document_keys)
 
 
 def _progress(total: int, enabled: bool):

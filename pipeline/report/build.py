@@ -253,15 +253,19 @@ def build_report(
                                meta={"generated_at": now.isoformat(timespec="seconds"),
                                      "input_dir": meta["input_dir"] or "",
                                      "group_threshold": rs.group_threshold,
-                                     "cenb_version": __version__}, row_cache=rows)
+                                     "cenb_version": __version__}, row_cache=rows,
+                               file_states=inp.file_states)
         finally:
             rows.close()
         _stage(times, "write_review", t)
+        t = time.perf_counter()
+        write_docx(docx_path, inp, grouping, rs.title, generated_at=now.strftime("%d %B %Y"))
+        _stage(times, "write_docx", t)
         return times
 
-    # the review sheet is written beside the HTML and Word reports (at 3,000 contributions
-    # about as long as the two)
-    background = ForkedCall(write_in_child, "writing review.xlsx")
+    # the review sheet and the Word report are written beside the HTML report (at 3,000
+    # contributions, with the review sheet's rows kept by contribution, about as long as it)
+    background = ForkedCall(write_in_child, "writing review.xlsx and report.docx")
     try:
         step("writing quarantine.jsonl")
         paths["paragraphs"] = paragraphs_path   # written by lines_child
@@ -278,17 +282,12 @@ def build_report(
             fragments.close()
         del view   # its per-paragraph structure is large
         _stage(timings, "write_html", t)
-
-        step("writing report.docx")
-        t = time.perf_counter()
-        write_docx(docx_path, inp, grouping, rs.title, generated_at=now.strftime("%d %B %Y"))
-        _stage(timings, "write_docx", t)
     except BaseException:
         background.cancel()
         lines_child.cancel()
         raise
 
-    step("writing review.xlsx, paragraphs.jsonl")
+    step("writing review.xlsx, report.docx, paragraphs.jsonl")
     t = time.perf_counter()
     timings.update({k: float(v) for k, v in background.result().items()})
     timings.update({k: float(v) for k, v in lines_child.result().items()})
@@ -374,7 +373,7 @@ class StepBar:
         self.bar.close()
 
 
-REPORT_STEPS = 5  # grouping, quarantine, html, docx, the children's outputs (build_report's)
+REPORT_STEPS = 4  # grouping, quarantine, html, the children's outputs (build_report's)
 
 
 def write_run_json(path: Path, data: dict[str, Any]) -> Path:

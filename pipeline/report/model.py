@@ -136,6 +136,9 @@ class ReportInput:
     # paragraph id -> the option quotes an earlier run made of it (ParagraphQuotes, from the
     # contribution memo); the others' are made by the report
     known_quotes: Mapping[str, ParagraphQuotes] | None = None
+    # source_file -> its provenance state (ContributionMemo.states), where a memo gives one:
+    # the writers keep what they make of a contribution under it
+    file_states: Mapping[str, str] | None = None
 
 
 def build_input(contributions: list[Mapping[str, Any]], quarantine: list[Mapping[str, Any]] = (),

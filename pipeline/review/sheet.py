@@ -20,12 +20,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime
-from operator import itemgetter
+from itertools import groupby
+from operator import attrgetter, itemgetter
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
+import orjson
 import xlsxwriter
 
 from pipeline.report.areas import AREA_BY_KEY
@@ -34,7 +36,7 @@ from pipeline.report.model import ClassifiedParagraph
 from pipeline.records import file_sha256
 from pipeline.review.cells import CELL_LIMIT, restore_text, write_cell
 from pipeline.review.confirmed import DECISIONS
-from pipeline.review.sheet_rows import RowCache, splice_rows
+from pipeline.review.sheet_rows import RowBlock, RowCache, splice_rows
 from pipeline.taxonomy_keys import CHALLENGE_KEYS
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,7 @@ def _keys_text(keys: Iterable[str]) -> str:
     return ", ".join(keys)
 
 
+_SOURCE_FILE_OF = attrgetter("para.source_file")
 _KEY_RANK = {k: i for i, k in enumerate(CHALLENGE_KEYS)}
 _KEY_SET = frozenset(CHALLENGE_KEYS)
 
@@ -247,11 +250,52 @@ def _row(cols: dict[str, int], values: dict, pre: dict) -> list[Any]:
     return [values.get(name) for name in cols]
 
 
+def _paragraph_row(cp: ClassifiedParagraph, cols: dict[str, int],
+                   paragraph_group: Mapping[str, str]) -> list[Any]:
+    p = cp.para
+    values = {
+        "paragraph_id": p.paragraph_id, "source_file": p.source_file,
+        "contributor": p.contributor, "page": p.page, "paragraph": p.paragraph,
+        "heading": p.heading, "challenges": _keys_text(cp.challenges),
+        "challenge_scores": _scores_text(cp), "stakeholders": _keys_text(cp.stakeholders),
+        "is_policy_option": "yes" if cp.is_policy_option else "no",
+        "option_group": paragraph_group.get(p.paragraph_id),
+        "text": p.text,
+        "confirmed": cp.confirmed.summary if cp.confirmed is not None else None,
+        "check": row_check("paragraph", p.paragraph_id, p.text),
+    }
+    return _row(cols, values, _prefill_for_paragraph(cp))
+
+
+def _paragraph_blocks(ordered: list[ClassifiedParagraph], cols: dict[str, int],
+                      paragraph_group: Mapping[str, str],
+                      file_states: Mapping[str, str]) -> list[RowBlock]:
+    """The Paragraphs rows, one block per contribution. A contribution with a provenance state
+    has a key: the state, and each paragraph's reviewer label and option group, the only
+    values of its rows that do not follow from the state."""
+    blocks: list[RowBlock] = []
+    for source_file, run in groupby(ordered, key=_SOURCE_FILE_OF):
+        cps = list(run)
+        state = file_states.get(source_file)
+        key = None
+        if state is not None:
+            key = orjson.dumps([PARAGRAPHS_SHEET, state, list(cols), [
+                (paragraph_group.get(cp.para.paragraph_id),
+                 None if cp.confirmed is None else astuple(cp.confirmed)) for cp in cps]]
+                ).decode("utf-8")
+        blocks.append(RowBlock(key, len(cps), lambda cps=cps: [
+            _paragraph_row(cp, cols, paragraph_group) for cp in cps]))
+    return blocks
+
+
 def write_review_sheet(path: Path, grouping: GroupingResult,
                        paragraphs: Sequence[ClassifiedParagraph],
                        meta: dict[str, Any] | None = None,
-                       row_cache: RowCache | None = None) -> SheetWriteResult:
+                       row_cache: RowCache | None = None,
+                       file_states: Mapping[str, str] | None = None) -> SheetWriteResult:
     """Write review.xlsx for one run (groups, every paragraph, README, dropdowns).
+    file_states: source_file -> provenance state (ContributionMemo.states), under which the
+    row cache keeps each contribution's paragraph rows as one block.
 
     Written with xlsxwriter (reading back uses openpyxl; openpyxl took 33 s at 70,000
     paragraphs, xlsxwriter 13 s), the Paragraphs rows by sheet_rows."""
@@ -297,26 +341,11 @@ def write_review_sheet(path: Path, grouping: GroupingResult,
     ws = wb.add_worksheet(PARAGRAPHS_SHEET)
     cols = _header(wb, ws, PARAGRAPH_COLUMNS, ("text", "heading"))
     ordered = sorted(paragraphs, key=ClassifiedParagraph.sort_key)
-    rows = []
-    for cp in ordered:
-        p = cp.para
-        values = {
-            "paragraph_id": p.paragraph_id, "source_file": p.source_file,
-            "contributor": p.contributor, "page": p.page, "paragraph": p.paragraph,
-            "heading": p.heading, "challenges": _keys_text(cp.challenges),
-            "challenge_scores": _scores_text(cp), "stakeholders": _keys_text(cp.stakeholders),
-            "is_policy_option": "yes" if cp.is_policy_option else "no",
-            "option_group": grouping.paragraph_group.get(p.paragraph_id),
-            "text": p.text,
-            "confirmed": cp.confirmed.summary if cp.confirmed is not None else None,
-            "check": row_check("paragraph", p.paragraph_id, p.text),
-        }
-        pre = _prefill_for_paragraph(cp)
-        prefilled += bool(pre)
-        rows.append(_row(cols, values, pre))
+    prefilled += sum(1 for cp in ordered if _prefill_for_paragraph(cp))
     _validations(ws, cols, len(ordered) + 1)
     ws.autofilter(0, 0, len(ordered), len(PARAGRAPH_COLUMNS) - 1)
-    spliced[PARAGRAPHS_SHEET] = (rows, len(PARAGRAPH_COLUMNS))
+    spliced[PARAGRAPHS_SHEET] = (_paragraph_blocks(ordered, cols, grouping.paragraph_group,
+                                                   file_states or {}), len(PARAGRAPH_COLUMNS))
 
     lists = wb.add_worksheet(LISTS_SHEET)
     write_cell(lists, 0, 0, "challenge_keys")
@@ -331,8 +360,13 @@ def write_review_sheet(path: Path, grouping: GroupingResult,
         members = wb.add_worksheet(MEMBERS_SHEET)
         write_cell(members, 0, 0, "group_id")
         write_cell(members, 0, 1, "paragraph_id")
-        spliced[MEMBERS_SHEET] = ([[g.group_id, pid] for g in overflow
-                                   for pid in g.paragraph_ids], 2)
+        # a group's rows as one block, keyed by the rows themselves (one lookup per group)
+        spliced[MEMBERS_SHEET] = ([RowBlock(orjson.dumps([MEMBERS_SHEET, g.group_id,
+                                                          g.paragraph_ids]).decode("utf-8"),
+                                            len(g.paragraph_ids),
+                                            lambda g=g: [[g.group_id, pid]
+                                                         for pid in g.paragraph_ids])
+                                   for g in overflow], 2)
         members.hide()
 
     m = wb.add_worksheet(META_SHEET)

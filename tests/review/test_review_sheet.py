@@ -181,3 +181,60 @@ def test_top_scores_are_the_three_highest_ties_in_taxonomy_order(values):
             challenges=[], challenge_scores=order, stakeholders=[], stakeholder_scores={},
             is_policy_option=False))
         assert _scores_text(cp) == expected
+
+
+def test_paragraph_rows_are_kept_by_contribution_under_its_state(
+        tmp_path, make_input, finder, encode_tfidf, settings_for):
+    """With provenance states, each contribution's Paragraphs rows are one stored block: the
+    same sheet, a block made again only when its contribution's state, a reviewer's label or
+    an option group of it changed."""
+    import zipfile
+    from dataclasses import replace
+
+    from pipeline.review.confirmed import ConfirmedLabel
+    from pipeline.review.sheet import PARAGRAPHS_SHEET, write_review_sheet
+    from pipeline.review.sheet_rows import RowCache, _sheet_part
+
+    inp, result, _ = _sheet(tmp_path, make_input, finder, encode_tfidf, settings_for)
+    grouping, paragraphs = result.grouping, inp.paragraphs
+    meta = {"generated_at": "2026-12-07T00:00:00+00:00"}
+    states = {name: f"state of {name}" for name in inp.documents}
+    n_files = len({cp.para.source_file for cp in paragraphs})
+
+    def rows_xml(path):
+        with zipfile.ZipFile(path) as zf:
+            return zf.read(_sheet_part(zf, PARAGRAPHS_SHEET))
+
+    def write(name, cache=None, file_states=None, grouping=grouping):
+        path = tmp_path / f"{name}.xlsx"
+        write_review_sheet(path, grouping, paragraphs, meta=meta, row_cache=cache,
+                           file_states=file_states)
+        return rows_xml(path)
+
+    plain = write("plain")
+    cache = RowCache(tmp_path / "rows")
+    assert write("first", cache, states) == plain
+    assert (cache.block_hits, cache.block_misses) == (0, n_files)
+    assert write("second", cache, states) == plain
+    assert (cache.block_hits, cache.block_misses) == (n_files, n_files)
+
+    # a reviewer's label on one paragraph: its contribution's block only is made again
+    cp = paragraphs[0]
+    cp.confirmed = ConfirmedLabel(cp.para.paragraph_id, "reject", (), None, None,
+                                  "A. Reviewer", "2026-12-01T10:00:00")
+    labelled = write("labelled-plain")
+    assert labelled != plain
+    assert write("labelled", cache, states) == labelled
+    assert (cache.block_hits, cache.block_misses) == (2 * n_files - 1, n_files + 1)
+    cp.confirmed = None
+
+    # another option group for one paragraph, or another state of its file: the same
+    pid = next(iter(grouping.paragraph_group))
+    regrouped = replace(grouping, paragraph_group={**grouping.paragraph_group, pid: "g-other"})
+    assert write("regrouped", cache, states, regrouped) == write("regrouped-plain",
+                                                                 grouping=regrouped)
+    assert cache.block_misses == n_files + 2
+    source = paragraphs[-1].para.source_file
+    assert write("restated", cache, {**states, source: "a new state"}) == plain
+    assert cache.block_misses == n_files + 3
+    cache.close()

@@ -137,3 +137,60 @@ def test_a_run_does_not_import_openpyxl():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_row_blocks_are_kept_whole_and_made_only_when_not_stored(tmp_path: Path) -> None:
+    from pipeline.review.sheet_rows import RowBlock, RowCache
+
+    made: list[str] = []
+
+    def block(key: str | None, rows: list[list[object]]) -> RowBlock:
+        def make() -> list[list[object]]:
+            made.append(str(key))
+            return rows
+        return RowBlock(key, len(rows), make)
+
+    def blocks(first: list[list[object]], key_a: str) -> list[RowBlock]:
+        return [block(key_a, first), block(None, ROWS[3:5]), block("b", ROWS[5:])]
+
+    cache = RowCache(tmp_path / "cache")
+    plain, first, second, third = (tmp_path / f"{n}.xlsx" for n in ("p", "1", "2", "3"))
+    for path in (plain, first, second):
+        _workbook(path, None, len(ROWS))
+    splice_rows(plain, {"Body": (ROWS, len(COLUMNS))})
+    splice_rows(first, {"Body": (blocks(ROWS[:3], "a"), len(COLUMNS))}, cache)
+    assert made == ["a", "None", "b"] and (cache.block_hits, cache.block_misses) == (0, 2)
+    assert _sheet_xml(first, "Body") == _sheet_xml(plain, "Body")
+
+    # stored blocks come back without their rows being made; a block without a key is made
+    made.clear()
+    splice_rows(second, {"Body": (blocks(ROWS[:3], "a"), len(COLUMNS))}, cache)
+    assert made == ["None"] and (cache.block_hits, cache.block_misses) == (2, 2)
+    assert _sheet_xml(second, "Body") == _sheet_xml(plain, "Body")
+
+    # a block under a new key is made again (its unchanged rows from the row cache), and the
+    # blocks after a longer one are numbered on
+    made.clear()
+    longer = [["p-0", 1, "A new first row.", None, None, None]] + [list(r) for r in ROWS[:3]]
+    _workbook(third, None, len(ROWS) + 1)
+    splice_rows(third, {"Body": (blocks(longer, "a2"), len(COLUMNS))}, cache)
+    assert made == ["a2", "None"] and cache.block_misses == 3
+    by_cell = tmp_path / "by_cell.xlsx"
+    _workbook(by_cell, longer + [list(r) for r in ROWS[3:]], len(ROWS) + 1)
+    assert _sheet_xml(third, "Body") == _sheet_xml(by_cell, "Body")
+    cache.close()
+
+
+def test_a_stored_block_of_another_length_is_made_again(tmp_path: Path) -> None:
+    from pipeline.review.sheet_rows import RowBlock, RowCache
+
+    cache = RowCache(tmp_path / "cache")
+    first, second = tmp_path / "1.xlsx", tmp_path / "2.xlsx"
+    _workbook(first, None, 3)
+    splice_rows(first, {"Body": ([RowBlock("k", 3, lambda: ROWS[:3])], len(COLUMNS))}, cache)
+    # the same key claiming other rows (a torn or foreign entry): the rows are made
+    _workbook(second, None, 2)
+    splice_rows(second, {"Body": ([RowBlock("k", 2, lambda: ROWS[3:5])], len(COLUMNS))}, cache)
+    got = [list(r) for r in load_workbook(second)["Body"].iter_rows(min_row=2, values_only=True)]
+    assert [r[0] for r in got] == ["p-4", "p-5"]
+    cache.close()
