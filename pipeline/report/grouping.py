@@ -138,6 +138,11 @@ class OptionGroup:
         """Representative first, then by contributor and location."""
         return self._facts.ordered_members
 
+    @property
+    def files(self) -> list[str]:
+        """The supporting contributions' files, sorted."""
+        return self._facts.files
+
 
 class GroupFacts(NamedTuple):
     support: int
@@ -148,6 +153,7 @@ class GroupFacts(NamedTuple):
     paragraph_ids: list[str]
     confirmed_count: int
     ordered_members: list[OptionCandidate]
+    files: list[str]
 
 
 def _casefold_first(text: str) -> tuple[str, str]:
@@ -184,8 +190,9 @@ def group_facts(members: list[OptionCandidate], representative: OptionCandidate)
     paras = list(map(_PARA, paragraphs))
     contributors = set(map(_CONTRIBUTOR, paras))
     rest = sorted((m for m in members if m is not representative), key=_ATTRIBUTION)
+    files = sorted(set(map(_SOURCE_FILE, paras)))
     return GroupFacts(
-        support=len(set(map(_SOURCE_FILE, paras))),
+        support=len(files),
         contributors=sorted(contributors, key=_casefold_first),
         attributions=sorted(set(map(_WHO, paras)), key=_attribution_order),
         stakeholder_groups=sorted(set(filter(None, map(_OWN_GROUP, paras))),
@@ -194,6 +201,7 @@ def group_facts(members: list[OptionCandidate], representative: OptionCandidate)
         paragraph_ids=list(map(_PARAGRAPH_ID, paras)),
         confirmed_count=len(paragraphs) - countOf(map(_CONFIRMED, paragraphs), None),
         ordered_members=[representative] + rest,
+        files=files,
     )
 
 

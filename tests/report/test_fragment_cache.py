@@ -106,3 +106,50 @@ def test_stored_fragments_are_read_ahead_in_page_order(tmp_path, make_input, fin
     assert cache.hits == sum(reads) and max(reads) == 4
     assert len(reads) == -(-cache.hits // 4)       # one read per four fragments
     cache.close()
+
+
+def test_groups_with_provenance_states_are_keyed_by_them(tmp_path, make_input, finder,
+                                                         encode_tfidf, settings_for):
+    """With a provenance state for every contribution, a group's fragment is keyed by what its
+    identity follows from: the same page, and a group's key changes with each of those."""
+    from dataclasses import replace
+
+    from pipeline.report.html import group_state
+    from pipeline.review.confirmed import ConfirmedLabel
+
+    inp = make_input(input_dir=tmp_path / "in")
+    out = tmp_path / "out"
+    result = build_report(inp, encode_tfidf, settings_for(), out, find_sentences=finder, now=NOW)
+    plain = write_html(tmp_path / "plain.html",
+                       build_view(inp, result.grouping, result.quotes, out, "Report", META))
+    states = {name: f"state of {name}" for name in inp.documents}
+    stated = replace(inp, file_states=states)
+
+    def page(name: str, cache: FragmentCache) -> str:
+        view = build_view(stated, result.grouping, result.quotes, out, "Report", META)
+        assert all(g["state"] and g["identity"] is None for a in view["areas"]
+                   for g in a["groups"])
+        return write_html(tmp_path / name, view, cache).read_text(encoding="utf-8")
+
+    cache = FragmentCache(tmp_path / "cache")
+    assert page("first.html", cache) == plain.read_text(encoding="utf-8")
+    rendered = cache.misses
+    assert page("second.html", cache) == plain.read_text(encoding="utf-8")
+    assert cache.misses == rendered and cache.hits == rendered
+    cache.close()
+
+    group = max(result.grouping.groups, key=lambda g: len(g.members))
+    before = group_state(group, states)
+    assert group_state(group, {k: v for k, v in states.items()
+                               if k != group.files[0]}) is None
+    assert group_state(group, {**states, group.files[-1]: "another state"}) != before
+    assert group_state(replace(group, confidence=group.confidence + 0.01), states) != before
+    assert group_state(replace(group, members=group.members[::-1]), states) != before
+    assert group_state(replace(group, merged_from=["g-0"]), states) != before
+    # a reviewer's label on one of its paragraphs
+    cp = group.members[-1].cp
+    cp.confirmed = ConfirmedLabel(cp.para.paragraph_id, "accept", (group.challenge,), None,
+                                  True, "A. Reviewer", "2026-12-01T10:00:00")
+    relabelled = replace(group)
+    relabelled.__dict__.pop("_facts", None)
+    assert relabelled.confirmed_count == 1 and group_state(relabelled, states) != before
