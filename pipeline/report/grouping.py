@@ -574,13 +574,39 @@ def group_options(
     encode_missing(t for distinct in todo.values() for t in distinct)
     clustering = Clustering([(key, np.stack([vector_of[t] for t in distinct]))
                              for key, distinct in todo.items()], threshold)
-    # the areas already clustered are made into groups while the others are clustered
-    made: list[Made] = []
+    # the areas already clustered are made into groups, summarised and their facts found
+    # while the others are clustered (the parent takes fewer areas from the queue meanwhile)
     merged_of: dict[str, list[str]] = {}
+
+    def summarised(made: list[Made]) -> list[OptionGroup]:
+        keys = {skey: len(texts) for _, _, _, texts, skey in made if skey is not None}
+        known = cache.get_summaries(keys) if cache is not None and keys else {}
+        encode_missing(t for _, _, members, texts, skey in made
+                       if len(members) > 1 and skey not in known for t in texts)
+        out: list[OptionGroup] = []
+        fresh: list[tuple[str, Summary]] = []
+        for gid, challenge, members, texts, skey in made:
+            best = None
+            if len(members) > 1:
+                best = known.get(skey) if skey is not None else None
+                if best is None:
+                    best = best_texts(members, texts, vector_of)
+                    if skey is not None:
+                        fresh.append((skey, best))
+            group = _summarise(gid, challenge, members, texts, best)
+            group.merged_from = merged_of[gid]
+            out.append(group)
+        if cache is not None and fresh:
+            cache.put_summaries(fresh)
+        return out
+
     try:
+        made: list[Made] = []
         for area in areas:
             if area.key in found_of:
                 _make_groups(area, found_of[area.key], cache, made, merged_of)
+        groups = summarised(made)
+        settle_facts(groups)
         clustered = clustering.result()
     except BaseException:
         clustering.cancel()
@@ -589,29 +615,11 @@ def group_options(
         found_of[key] = found
         if cache is not None:
             cache.put(key, found)
+    made = []
     for area in areas:
         if area.key in clustered:
             _make_groups(area, found_of[area.key], cache, made, merged_of)
-
-    keys = {skey: len(texts) for _, _, _, texts, skey in made if skey is not None}
-    known = cache.get_summaries(keys) if cache is not None and keys else {}
-    encode_missing(t for _, _, members, texts, skey in made
-                   if len(members) > 1 and skey not in known for t in texts)
-    groups: list[OptionGroup] = []
-    fresh: list[tuple[str, Summary]] = []
-    for gid, challenge, members, texts, skey in made:
-        best = None
-        if len(members) > 1:
-            best = known.get(skey) if skey is not None else None
-            if best is None:
-                best = best_texts(members, texts, vector_of)
-                if skey is not None:
-                    fresh.append((skey, best))
-        group = _summarise(gid, challenge, members, texts, best)
-        group.merged_from = merged_of[gid]
-        groups.append(group)
-    if cache is not None and fresh:
-        cache.put_summaries(fresh)
+    groups += summarised(made)
 
     groups.sort(key=lambda g: (_AREA_INDEX[g.challenge], -g.support, -g.confidence,
                                g.group_id))

@@ -140,7 +140,6 @@ def who_markup(contributor: str, organisation: str | None) -> Markup:
 QuoteIdentity = tuple[str, str, str, str, int | None, int, str, str | None]
 _QUOTE = attrgetter("quote")
 _SPAN = attrgetter("quote.para_start", "quote.para_end")
-_QUOTE_FILE = attrgetter("quote.source_file")
 _ORGANISATION = attrgetter("cp.para.organisation")
 _CONFIRMED_OF = attrgetter("cp.confirmed")
 _KEY = attrgetter("key")
@@ -276,7 +275,7 @@ def build_view(inp: ReportInput, grouping: GroupingResult, quotes: QuoteBook,
     per_file: Counter[str] = Counter(cp.para.source_file for cp in paragraphs)
     options_per_file: Counter[str] = Counter()
     for g in grouping.groups:
-        options_per_file.update(set(map(_QUOTE_FILE, g.members)))
+        options_per_file.update(g.files)
     cited: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for cp in sorted(paragraphs, key=ClassifiedParagraph.sort_key):
         p = cp.para
