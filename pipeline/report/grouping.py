@@ -504,14 +504,22 @@ def _make_groups(area: Area, found: list[list[int]], cache: ClusterCache | None,
     ids = [make_group_id(challenge, map(_KEY, cl)) for cl in clusters]
     members_of: dict[str, list[OptionCandidate]] = dict(zip(ids, clusters))
     merged_from: dict[str, list[str]] = defaultdict(list)
-    _apply_confirmed_merges(members_of, merged_from)
+    # without a reviewer's merge a group's sentences are its cluster's (indices ascending into
+    # the sorted `distinct`, so in order) and each one's copies are all of them
+    texts_of = (None if _apply_confirmed_merges(members_of, merged_from) else
+                dict(zip(ids, ([distinct[i] for i in cl] for cl in found))))
     for gid, members in members_of.items():
         if not members:
             continue
         members.sort(key=_ORDER)
-        counts = Counter(map(_TEXT, members))
-        texts = sorted(counts)
-        skey = (summary_key([(t, counts[t]) for t in texts], cache.encoder_id)
+        if texts_of is None:
+            counts = Counter(map(_TEXT, members))
+            texts = sorted(counts)
+            copied = [counts[t] for t in texts]
+        else:
+            texts = texts_of[gid]
+            copied = list(map(len, map(copies.__getitem__, texts)))
+        skey = (summary_key(list(zip(texts, copied)), cache.encoder_id)
                 if cache is not None and len(members) > 1 else None)
         made.append((gid, challenge, members, texts, skey))
         merged_of[gid] = sorted(merged_from.get(gid, []))
@@ -637,13 +645,14 @@ def group_options(
 
 
 def _apply_confirmed_merges(members_of: dict[str, list[OptionCandidate]],
-                            merged_from: dict[str, list[str]]) -> None:
-    """Move the sentences of paragraphs a reviewer merged into group G (when G exists)."""
+                            merged_from: dict[str, list[str]]) -> bool:
+    """Move the sentences of paragraphs a reviewer merged into group G (when G exists).
+    Returns whether any member carries a merge (and so may have moved)."""
     # reviewers' labels are few: the members are scanned for a merge in C first, and the pass
     # below (0.15 s of every run at 3,000) is made only where one is found
     if not any(label.merge_into for label in
                filter(None, map(_CONFIRMED_OF, chain.from_iterable(members_of.values())))):
-        return
+        return False
     for gid in list(members_of):
         keep: list[OptionCandidate] = []
         for m in members_of[gid]:
@@ -658,6 +667,7 @@ def _apply_confirmed_merges(members_of: dict[str, list[OptionCandidate]],
                              m.paragraph_id)
                 keep.append(m)
         members_of[gid] = keep
+    return True
 
 
 def _lead(cands: list[OptionCandidate]) -> OptionCandidate:
