@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import secrets
 from collections import Counter, defaultdict
 from dataclasses import astuple
 from functools import lru_cache
@@ -332,11 +334,11 @@ def contribution_anchor(source_file: str) -> str:
     return "doc-" + hashlib.sha1(source_file.encode("utf-8")).hexdigest()[:10]
 
 
-def attach_fragments(env: Environment, view: dict[str, Any],
-                     cache: FragmentCache | None = None) -> None:
+def attach_fragments(env: Environment, view: dict[str, Any], marker: Callable[[int], str],
+                     cache: FragmentCache | None = None) -> list[Fragment]:
     """Give every group and contribution of the view its HTML ("html"): rendered by the macros
     of fragments.html.j2 when the page reaches it or, for a view rendered before, taken from the
-    cache."""
+    cache. In the page, the i-th fragment stands as marker(i); returns them in that order."""
     macros = env.get_template("fragments.html.j2").module
 
     def group_body(ident: dict[str, Any]) -> str:
@@ -345,28 +347,44 @@ def attach_fragments(env: Environment, view: dict[str, Any],
     def source_block(ident: dict[str, Any]) -> str:
         return macros.source_block(contribution_view(ident))
 
+    out: list[Fragment] = []
     for g in (g for a in view["areas"] for g in a["groups"]):
         if g["state"] is not None:
             g["html"] = Fragment(cache, "group-state", {"state": g["state"]},
-                                 lambda group=g["group"]: group_body(group_identity(group)))
+                                 lambda group=g["group"]: group_body(group_identity(group)),
+                                 marker(len(out)))
         else:
             g["html"] = Fragment(cache, "group", g["identity"],
-                                 lambda ident=g["identity"]: group_body(ident))
+                                 lambda ident=g["identity"]: group_body(ident), marker(len(out)))
+        out.append(g["html"])
     for c in view["contributions"]:
         c["html"] = Fragment(cache, "contribution", c["identity"],
-                             lambda ident=c["identity"]: source_block(ident))
+                             lambda ident=c["identity"]: source_block(ident), marker(len(out)))
+        out.append(c["html"])
+    return out
 
 
 def write_html(path: Path, view: dict[str, Any], fragments: FragmentCache | None = None) -> Path:
     """Streamed to disk in pieces: at 3,000 contributions the page is 100 MB, which as one
-    string and its UTF-8 copy held 0.2 GB at once."""
+    string and its UTF-8 copy held 0.2 GB at once. The template is rendered with a marker in
+    each group's and contribution's place (NUL, a token drawn for this page, the fragment's
+    number, NUL: no submission can guess the token), and the writer puts each fragment's UTF-8
+    bytes there, as stored."""
     env = _env()
-    attach_fragments(env, view, fragments)
+    token = secrets.token_hex(16)
+    pieces = attach_fragments(env, view, lambda i: f"\x00{token}:{i}\x00", fragments)
+    marker = re.compile(f"\x00{token}:(\\d+)\x00")
     tmp = path.with_name(path.name + ".tmp")
     stream = env.get_template("report.html.j2").stream(**view)
     stream.enable_buffering(256)
-    with tmp.open("w", encoding="utf-8") as fh:
-        stream.dump(fh)
+    with tmp.open("wb") as fh:
+        for text in stream:
+            pos = 0
+            for found in marker.finditer(text):
+                fh.write(text[pos:found.start()].encode("utf-8"))
+                fh.write(pieces[int(found.group(1))].utf8())
+                pos = found.end()
+            fh.write(text[pos:].encode("utf-8"))
     if fragments is not None:
         fragments.flush()
     tmp.replace(path)
