@@ -231,7 +231,8 @@ def build_report(
         # cached clusters and medoids are those of this encoder: none without its id
         clusters = ClusterCache(settings.cache_dir / "groups", model_id) if model_id else None
         try:
-            grouping = group_options(candidates, encode, rs.group_threshold, clusters)
+            grouping = group_options(candidates, encode, rs.group_threshold, clusters,
+                                     inp.file_states)
         finally:
             if clusters is not None:
                 clusters.close()

@@ -19,6 +19,10 @@ is the highest (several on a tie: the earliest member holding one of them is the
 that sum. At 3,000 contributions the medoids took 1.3 s of a re-run, and reading the vectors
 back for the cluster keys up to a few seconds more with a cold page cache.
 
+An area's groups as a run made them (members, medoid, facts) are kept too, under the area's
+provenance (grouping.area_key): a re-run remakes the groups of an area no contribution changed
+from the members' positions among the area's candidates instead of grouping them again.
+
 Values are JSON, never pickles.
 """
 
@@ -26,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import orjson
 
@@ -68,6 +72,7 @@ class ClusterCache:
         self._store = HashStore(directory / "clusters.sqlite", "clusters", "clusters", "BLOB")
         self._summaries = HashStore(directory / "clusters.sqlite", "summaries", "summary",
                                     "BLOB")
+        self._areas = HashStore(directory / "clusters.sqlite", "areas", "area_groups", "BLOB")
 
     def get(self, key: str, n: int) -> list[list[int]] | None:
         raw = self._store.get_many([key]).get(key)
@@ -100,6 +105,20 @@ class ClusterCache:
     def put_summaries(self, rows: Iterable[tuple[str, Summary]]) -> None:
         self._summaries.put_many((key, orjson.dumps(best)) for key, best in rows)
 
+    def get_areas(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The stored records (grouping.area_record) of those area keys that have one."""
+        out: dict[str, Any] = {}
+        for key, raw in self._areas.get_many(list(keys)).items():
+            try:
+                out[key] = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                continue
+        return out
+
+    def put_areas(self, rows: Iterable[tuple[str, Any]]) -> None:
+        self._areas.put_many((key, orjson.dumps(record)) for key, record in rows)
+
     def close(self) -> None:
         self._store.close()
         self._summaries.close()
+        self._areas.close()

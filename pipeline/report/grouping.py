@@ -28,13 +28,14 @@ import hashlib
 import logging
 import os
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from functools import cached_property, lru_cache
 from itertools import chain, groupby, repeat
 from operator import attrgetter, countOf
 from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 import numpy as np
+import orjson
 
 from pipeline.report.cluster_cache import ClusterCache, Summary, cluster_key, summary_key
 from pipeline.forked import ForkedCall, fork_available
@@ -177,6 +178,7 @@ _WHO = attrgetter("contributor", "organisation")
 _OWN_GROUP = attrgetter("stakeholder_group")
 _PARAGRAPH_ID = attrgetter("paragraph_id")
 _PARAGRAPH_ID_OF = attrgetter("quote.paragraph_id")
+_QUOTE_FILE = attrgetter("quote.source_file")
 _AREA_INDEX = {k: i for i, k in enumerate(CHALLENGE_KEYS)}
 
 
@@ -525,17 +527,82 @@ def _make_groups(area: Area, found: list[list[int]], cache: ClusterCache | None,
         merged_of[gid] = sorted(merged_from.get(gid, []))
 
 
+def area_key(challenge: str, cands: list[OptionCandidate], threshold: float, encoder_id: str,
+             file_states: Mapping[str, str]) -> str | None:
+    """What an area's groups follow from, where every contribution with a candidate in it has a
+    provenance state (ContributionMemo.states, which also fingerprint the whole package): those
+    states, its candidates (paragraph and sentence, in order), the reviewers' labels of their
+    paragraphs, the threshold and the encoder. None when a contribution has no state."""
+    files = sorted(set(map(_QUOTE_FILE, cands)))
+    try:
+        states = [file_states[f] for f in files]
+    except KeyError:
+        return None
+    labels = sorted({(c.paragraph_id, astuple(c))
+                     for c in filter(None, map(_CONFIRMED_OF, cands))})
+    h = hashlib.sha256(orjson.dumps(["area", challenge, threshold, encoder_id, files, states,
+                                     labels]))
+    h.update("\x1f".join(map(_KEY, cands)).encode("utf-8"))
+    return h.hexdigest()
+
+
+def area_record(groups: Sequence[OptionGroup], cands: list[OptionCandidate]) -> dict[str, Any]:
+    """An area's groups as plain data: members, medoid and ordered members by their positions
+    among the area's candidates (`cands`, in order), with the group's numbers and facts."""
+    position = {id(c): i for i, c in enumerate(cands)}
+    at = position.__getitem__
+    return {"n": len(cands), "groups": [
+        [g.group_id, list(map(at, map(id, g.members))), at(id(g.representative)), g.cohesion,
+         g.confidence, g.merged_from, f.contributors, f.attributions, f.stakeholder_groups,
+         f.roles, f.confirmed_count, list(map(at, map(id, f.ordered_members))), f.files]
+        for g in groups for f in (g._facts,)]}
+
+
+def restore_area(record: Any, challenge: str,
+                 cands: list[OptionCandidate]) -> list[OptionGroup] | None:
+    """The groups of area_record() made again of this run's candidates (the same, in the same
+    order, as the record's key says); None when the record does not fit them."""
+    try:
+        if record["n"] != len(cands):
+            return None
+        out: list[OptionGroup] = []
+        held = 0
+        for (gid, idx, rep, cohesion, confidence, merged_from, contributors, attributions,
+             stakeholder_groups, roles, confirmed, ordered, files) in record["groups"]:
+            if min(idx) < 0 or min(ordered) < 0 or rep < 0:
+                return None
+            members = list(map(cands.__getitem__, idx))
+            group = OptionGroup(group_id=str(gid), challenge=challenge, members=members,
+                                representative=cands[rep], cohesion=float(cohesion),
+                                confidence=float(confidence), merged_from=list(merged_from))
+            group.__dict__["_facts"] = GroupFacts(
+                support=len(files), contributors=list(contributors),
+                attributions=list(map(tuple, attributions)),
+                stakeholder_groups=list(stakeholder_groups), roles=list(roles),
+                paragraph_ids=list(dict.fromkeys(map(_PARAGRAPH_ID_OF, members))),
+                confirmed_count=int(confirmed),
+                ordered_members=list(map(cands.__getitem__, ordered)), files=list(files))
+            held += len(members)
+            out.append(group)
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
+    return out if held == len(cands) else None
+
+
 def group_options(
     candidates: Sequence[OptionCandidate],
     encode: Encoder,
     threshold: float,
     cache: ClusterCache | None = None,
+    file_states: Mapping[str, str] | None = None,
 ) -> GroupingResult:
     """Cluster candidates per area; apply reviewers' confirmed merges; summarise each group.
     Without a cache every distinct sentence is encoded in one call. With a cache (of this
     encoder), an area whose sentences are unchanged since an earlier run reuses that run's
     clusters, and a group whose sentences and copies are unchanged its medoid: only the
-    sentences of the rest are encoded."""
+    sentences of the rest are encoded. With provenance states too (file_states: source_file ->
+    ContributionMemo.states), an area whose key (area_key) is unchanged gets its groups back
+    as an earlier run made them (members, medoid, facts) instead of being grouped again."""
     # by area, then order: sorted by order (C key; collect_candidates already gives that
     # order), then split by area, both stable
     by_challenge: dict[str, list[OptionCandidate]] = {k: [] for k in CHALLENGE_KEYS}
@@ -555,6 +622,25 @@ def group_options(
     if cache is None:
         encode_missing(c.quote.text for c in ordered)
 
+    # the areas whose key an earlier run stored: their groups as that run made them
+    area_keys: dict[str, str] = {}
+    kept: list[OptionGroup] = []
+    kept_areas: set[str] = set()
+    if cache is not None and file_states:
+        for challenge in CHALLENGE_KEYS:
+            key = (area_key(challenge, by_challenge[challenge], threshold, cache.encoder_id,
+                            file_states) if by_challenge[challenge] else None)
+            if key is not None:
+                area_keys[challenge] = key
+        records = cache.get_areas(area_keys.values())
+        for challenge, key in area_keys.items():
+            record = records.get(key)
+            restored = (restore_area(record, challenge, by_challenge[challenge])
+                        if record is not None else None)
+            if restored is not None:
+                kept.extend(restored)
+                kept_areas.add(challenge)
+
     # Each distinct sentence is one point: the same sentence pasted into many contributions joins
     # its group once (it does not outweigh different wordings of the proposal), and the
     # condensed distances grow with the distinct sentences, not the copies (3,000 template-built
@@ -564,7 +650,7 @@ def group_options(
     todo: dict[str, list[str]] = {}   # cluster key -> distinct sentences of an uncached area
     for challenge in CHALLENGE_KEYS:
         cands = by_challenge.get(challenge, [])
-        if not cands:
+        if not cands or challenge in kept_areas:
             continue
         copies: dict[str, list[OptionCandidate]] = defaultdict(list)
         for c in cands:
@@ -578,7 +664,7 @@ def group_options(
         elif key not in found_of:
             todo[key] = distinct
         areas.append(Area(challenge, copies, distinct, key))
-    from_cache = len(areas) - len(todo)
+    from_cache = len(areas) + len(kept_areas) - len(todo)
     encode_missing(t for distinct in todo.values() for t in distinct)
     clustering = Clustering([(key, np.stack([vector_of[t] for t in distinct]))
                              for key, distinct in todo.items()], threshold)
@@ -628,6 +714,13 @@ def group_options(
         if area.key in clustered:
             _make_groups(area, found_of[area.key], cache, made, merged_of)
     groups += summarised(made)
+    if cache is not None and area_keys:
+        made_of: dict[str, list[OptionGroup]] = defaultdict(list)
+        for g in groups:
+            made_of[g.challenge].append(g)
+        cache.put_areas((area_keys[c], area_record(made_of[c], by_challenge[c]))
+                        for c in area_keys if c not in kept_areas)
+    groups += kept
 
     groups.sort(key=lambda g: (_AREA_INDEX[g.challenge], -g.support, -g.confidence,
                                g.group_id))
