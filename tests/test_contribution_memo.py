@@ -113,6 +113,12 @@ def test_memo_round_trip_and_invalidation(setup):
 
     before, after = sheet_rows(second), sheet_rows(third)
     assert before == sheet_rows(first) and before.keys() == after.keys()
+    # the second run took each area's groups from the area records the first stored
+    def groups(out: Path) -> list[dict]:
+        return [r.values for r in read_review_sheet(out / "review.xlsx").groups]
+
+    assert groups(second) == groups(first) and groups(first)
+    assert counts2["areas_clustered"] == 0
     assert {row[1] for row in after.values() if row[0] == FILES[2]} == {"Memo Test Contributor"}
     assert {pid: row for pid, row in after.items() if row[0] != FILES[2]} == \
         {pid: row for pid, row in before.items() if row[0] != FILES[2]}

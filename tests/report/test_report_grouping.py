@@ -409,3 +409,84 @@ def test_areas_clustered_in_two_processes_equal_one_process(monkeypatch):
     monkeypatch.setattr(grouping, "cluster_vectors", real)
     monkeypatch.setattr(grouping, "fork_available", lambda: False)
     assert grouping.Clustering(todo, 0.3).result() == expected
+
+
+def _full_signature(grouping):
+    """Everything the writers read of the groups, members by identity."""
+    return ([(g.group_id, g.challenge, [id(m) for m in g.members], id(g.representative),
+              g.cohesion, g.confidence, g.merged_from, g.support, g.contributors,
+              g.attributions, g.stakeholder_groups, g.roles, g.paragraph_ids,
+              g.confirmed_count, [id(m) for m in g.ordered_members], g.files)
+             for g in grouping.groups],
+            grouping.paragraph_group, {k: v for k, v in grouping.candidate_group.items()})
+
+
+def test_an_area_with_an_unchanged_key_gets_its_groups_back(make_input, finder, tmp_path):
+    """With provenance states, an area whose contributions, candidates and reviewers' labels
+    are unchanged gets its groups (members, medoid, facts) back from the area record: the same
+    groups as grouping it again, and only an area whose key changed is grouped again."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    from pipeline.report.cluster_cache import ClusterCache
+    from pipeline.report.grouping import area_key, area_record, restore_area
+
+    hashing = HashingVectorizer(n_features=512, alternate_sign=False)
+
+    def encode(texts):
+        return hashing.transform(texts).toarray()
+
+    inp = make_input()
+    cands = collect_candidates(inp.paragraphs, QuoteBook(inp.documents), finder, 30)
+    states = {name: f"state of {name}" for name in inp.documents}
+    areas = len({c.challenge for c in cands})
+    plain = group_options(cands, encode, 0.25, ClusterCache(tmp_path / "plain", "hashing"))
+    first = group_options(cands, encode, 0.25, ClusterCache(tmp_path, "hashing"), states)
+    again = group_options(cands, encode, 0.25, ClusterCache(tmp_path, "hashing"), states)
+    assert (first.areas_clustered, again.areas_clustered) == (areas, 0)
+    assert again.areas_from_cache == areas
+    assert _full_signature(plain) == _full_signature(first) == _full_signature(again)
+
+    # another state of one contribution: only its areas are grouped again
+    source = cands[0].quote.source_file
+    touched = {c.challenge for c in cands if c.quote.source_file == source}
+    restated = group_options(cands, encode, 0.25, ClusterCache(tmp_path, "hashing"),
+                             {**states, source: "another state"})
+    assert restated.areas_from_cache == areas   # its clusters are cached, its groups made
+    assert _full_signature(restated) == _full_signature(plain)
+    by_area = {c: [x for x in cands if x.challenge == c] for c in touched}
+    for c, area_cands in by_area.items():
+        assert area_key(c, area_cands, 0.25, "hashing", states) != \
+            area_key(c, area_cands, 0.25, "hashing", {**states, source: "another state"})
+    # a contribution without a state: no key; another threshold or encoder: another key
+    area, area_cands = next(iter(by_area.items()))
+    key = area_key(area, area_cands, 0.25, "hashing", states)
+    assert area_key(area, area_cands, 0.25, "hashing", {}) is None
+    assert key != area_key(area, area_cands, 0.3, "hashing", states)
+    assert key != area_key(area, area_cands, 0.25, "other", states)
+    assert key != area_key(area, area_cands[1:], 0.25, "hashing", states)
+
+    # a reviewer's label on a paragraph of the area changes its key
+    cp = area_cands[0].cp
+    cp.confirmed = ConfirmedLabel(paragraph_id=cp.para.paragraph_id, decision="accept",
+                                  challenges=tuple(cp.challenges), stakeholders=("academia",),
+                                  is_policy_option=True, reviewer="Ana",
+                                  reviewed_at="2026-12-07T10:00:00+00:00")
+    assert area_key(area, area_cands, 0.25, "hashing", states) != key
+    labelled = group_options(cands, encode, 0.25, ClusterCache(tmp_path, "hashing"), states)
+    assert _full_signature(labelled) == _full_signature(
+        group_options(cands, encode, 0.25, ClusterCache(tmp_path / "plain", "hashing")))
+    cp.confirmed = None
+
+    # a record that does not fit the area's candidates is not used
+    groups = [g for g in plain.groups if g.challenge == area]
+    record = area_record(groups, area_cands)
+    back = restore_area(record, area, area_cands)
+    assert [(g.group_id, [id(m) for m in g.members], g.ordered_members, g.files)
+            for g in back] == [(g.group_id, [id(m) for m in g.members], g.ordered_members,
+                                g.files) for g in groups]
+    assert restore_area(record, area, area_cands[:-1]) is None
+    assert restore_area({**record, "groups": record["groups"][1:]}, area, area_cands) is None
+    broken = [list(g) for g in record["groups"]]
+    broken[0][1] = [-1] + broken[0][1][1:]
+    assert restore_area({**record, "groups": broken}, area, area_cands) is None
+    assert restore_area({"n": "x"}, area, area_cands) is None
