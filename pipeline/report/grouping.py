@@ -622,10 +622,10 @@ def group_options(
     if cache is None:
         encode_missing(c.quote.text for c in ordered)
 
-    # the areas whose key an earlier run stored: their groups as that run made them
+    # the areas whose key an earlier run stored: their groups are made again of its record once
+    # the other areas' clustering has started
     area_keys: dict[str, str] = {}
-    kept: list[OptionGroup] = []
-    kept_areas: set[str] = set()
+    held: dict[str, Any] = {}
     if cache is not None and file_states:
         for challenge in CHALLENGE_KEYS:
             key = (area_key(challenge, by_challenge[challenge], threshold, cache.encoder_id,
@@ -633,38 +633,34 @@ def group_options(
             if key is not None:
                 area_keys[challenge] = key
         records = cache.get_areas(area_keys.values())
-        for challenge, key in area_keys.items():
-            record = records.get(key)
-            restored = (restore_area(record, challenge, by_challenge[challenge])
-                        if record is not None else None)
-            if restored is not None:
-                kept.extend(restored)
-                kept_areas.add(challenge)
+        held = {c: records[k] for c, k in area_keys.items() if k in records}
 
     # Each distinct sentence is one point: the same sentence pasted into many contributions joins
     # its group once (it does not outweigh different wordings of the proposal), and the
     # condensed distances grow with the distinct sentences, not the copies (3,000 template-built
     # contributions: 2.5 GB -> a few hundred MB per area).
-    areas: list[Area] = []
-    found_of: dict[str, list[list[int]]] = {}
-    todo: dict[str, list[str]] = {}   # cluster key -> distinct sentences of an uncached area
-    for challenge in CHALLENGE_KEYS:
-        cands = by_challenge.get(challenge, [])
-        if not cands or challenge in kept_areas:
-            continue
+    def prepare(challenge: str) -> tuple[Area, list[list[int]] | None]:
         copies: dict[str, list[OptionCandidate]] = defaultdict(list)
-        for c in cands:
+        for c in by_challenge[challenge]:
             copies[c.quote.text].append(c)
         distinct = sorted(copies)             # the clusters of a set, wherever it occurs
         key = (cluster_key(distinct, threshold, cache.encoder_id) if cache is not None
                else challenge)
         found = cache.get(key, len(distinct)) if cache is not None else None
+        return Area(challenge, copies, distinct, key), found
+
+    areas: list[Area] = []
+    found_of: dict[str, list[list[int]]] = {}
+    todo: dict[str, list[str]] = {}   # cluster key -> distinct sentences of an uncached area
+    for challenge in CHALLENGE_KEYS:
+        if not by_challenge[challenge] or challenge in held:
+            continue
+        area, found = prepare(challenge)
         if found is not None:
-            found_of[key] = found
-        elif key not in found_of:
-            todo[key] = distinct
-        areas.append(Area(challenge, copies, distinct, key))
-    from_cache = len(areas) + len(kept_areas) - len(todo)
+            found_of[area.key] = found
+        elif area.key not in found_of:
+            todo[area.key] = area.distinct
+        areas.append(area)
     encode_missing(t for distinct in todo.values() for t in distinct)
     clustering = Clustering([(key, np.stack([vector_of[t] for t in distinct]))
                              for key, distinct in todo.items()], threshold)
@@ -694,7 +690,15 @@ def group_options(
             cache.put_summaries(fresh)
         return out
 
+    kept: list[OptionGroup] = []
+    unfit: list[str] = []   # areas whose record does not fit their candidates: grouped as usual
     try:
+        for challenge, record in held.items():
+            restored = restore_area(record, challenge, by_challenge[challenge])
+            if restored is None:
+                unfit.append(challenge)
+            else:
+                kept.extend(restored)
         made: list[Made] = []
         for area in areas:
             if area.key in found_of:
@@ -713,13 +717,24 @@ def group_options(
     for area in areas:
         if area.key in clustered:
             _make_groups(area, found_of[area.key], cache, made, merged_of)
+    clustered_here = 0
+    for challenge in unfit:
+        area, found = prepare(challenge)
+        found = found if found is not None else found_of.get(area.key)
+        if found is None:
+            encode_missing(area.distinct)
+            found = cluster_vectors(np.stack([vector_of[t] for t in area.distinct]), threshold)
+            clustered_here += 1
+            if cache is not None:
+                cache.put(area.key, found)
+        _make_groups(area, found, cache, made, merged_of)
     groups += summarised(made)
     if cache is not None and area_keys:
         made_of: dict[str, list[OptionGroup]] = defaultdict(list)
         for g in groups:
             made_of[g.challenge].append(g)
         cache.put_areas((area_keys[c], area_record(made_of[c], by_challenge[c]))
-                        for c in area_keys if c not in kept_areas)
+                        for c in area_keys if c not in held or c in unfit)
     groups += kept
 
     groups.sort(key=lambda g: (_AREA_INDEX[g.challenge], -g.support, -g.confidence,
@@ -733,7 +748,8 @@ def group_options(
                        for pid in sorted(by_paragraph)}
     return GroupingResult(groups=groups, candidates=list(ordered),
                           paragraph_group=paragraph_group, threshold=threshold,
-                          areas_clustered=len(todo), areas_from_cache=from_cache,
+                          areas_clustered=len(todo) + clustered_here,
+                          areas_from_cache=len(areas) + len(held) - len(todo) - clustered_here,
                           by_paragraph=by_paragraph, candidate_group=candidate_group)
 
 

@@ -490,3 +490,20 @@ def test_an_area_with_an_unchanged_key_gets_its_groups_back(make_input, finder, 
     broken[0][1] = [-1] + broken[0][1][1:]
     assert restore_area({**record, "groups": broken}, area, area_cands) is None
     assert restore_area({"n": "x"}, area, area_cands) is None
+    # stored under the area's key, such a record leaves the area to be grouped as usual
+    cache = ClusterCache(tmp_path, "hashing")
+    cache.put_areas([(area_key(area, area_cands, 0.25, "hashing", states),
+                      {**record, "groups": broken})])
+    unfit = group_options(cands, encode, 0.25, cache, states)
+    assert (unfit.areas_clustered, unfit.areas_from_cache) == (0, areas)
+    assert _full_signature(unfit) == _full_signature(plain)
+    # also where its clusters are not cached either: it is clustered here
+    empty = ClusterCache(tmp_path / "empty", "hashing")
+    empty.put_areas([(area_key(area, area_cands, 0.25, "hashing", states),
+                      {**record, "groups": broken})])
+    clustered_here = group_options(cands, encode, 0.25, empty, states)
+    assert (clustered_here.areas_clustered, clustered_here.areas_from_cache) == (areas, 0)
+    assert _full_signature(clustered_here) == _full_signature(plain)
+    # and it is stored again: the next run takes it back
+    assert restore_area(cache.get_areas([area_key(area, area_cands, 0.25, "hashing", states)])
+                        .popitem()[1], area, area_cands) is not None
