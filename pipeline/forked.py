@@ -3,10 +3,10 @@
 The output writers (xlsxwriter, python-docx, Jinja) are pure Python and scipy's linkage holds
 the GIL, so threads would take turns on one core; a forked child shares the parent's objects
 without copying or pickling them and uses the second core. At 3,000 contributions the review
-sheet takes about as long as the HTML and Word reports, so writing it in a child halves the
-writing time of every run; when areas must be clustered again, a child clusters them (about
-half of them when there are several) while the parent makes the cached areas' groups
-(report.grouping.Clustering).
+sheet and the Word report together take about as long as the HTML report, so writing them in a
+child halves the writing time of every run; when areas must be clustered again, a child
+clusters them (about half of them when there are several) while the parent makes the cached
+areas' groups (report.grouping.Clustering).
 
 A child can also be started before all of its input exists (`takes_input`): it does what it
 can at once and waits for the rest, which the parent `send`s when it has it. paragraphs.jsonl

@@ -151,5 +151,4 @@ def test_groups_with_provenance_states_are_keyed_by_them(tmp_path, make_input, f
     cp.confirmed = ConfirmedLabel(cp.para.paragraph_id, "accept", (group.challenge,), None,
                                   True, "A. Reviewer", "2026-12-01T10:00:00")
     relabelled = replace(group)
-    relabelled.__dict__.pop("_facts", None)
     assert relabelled.confirmed_count == 1 and group_state(relabelled, states) != before
