@@ -10,6 +10,7 @@ the report caches are this test's own.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -119,6 +120,12 @@ def test_memo_round_trip_and_invalidation(setup):
 
     assert groups(second) == groups(first) and groups(first)
     assert counts2["areas_clustered"] == 0
+    # and the page is the same, its groups' fragments keyed by their contributions' states
+    def page(out: Path) -> str:
+        return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d", "DATE",
+                      (out / "report.html").read_text(encoding="utf-8"))
+
+    assert page(second) == page(first)
     assert {row[1] for row in after.values() if row[0] == FILES[2]} == {"Memo Test Contributor"}
     assert {pid: row for pid, row in after.items() if row[0] != FILES[2]} == \
         {pid: row for pid, row in before.items() if row[0] != FILES[2]}
