@@ -160,8 +160,8 @@ def test_row_blocks_are_kept_whole_and_made_only_when_not_stored(tmp_path: Path)
     splice_rows(plain, {"Body": (ROWS, len(COLUMNS))})
     splice_rows(first, {"Body": (blocks(ROWS[:3], "a"), len(COLUMNS))}, cache)
     assert made == ["a", "None", "b"] and (cache.block_hits, cache.block_misses) == (0, 2)
-    # a keyed block's rows are stored as the block only; rows without a key row by row
-    assert (cache.hits, cache.misses) == (0, 2)
+    # every row made is stored row by row too
+    assert (cache.hits, cache.misses) == (0, len(ROWS))
     assert _sheet_xml(first, "Body") == _sheet_xml(plain, "Body")
 
     # stored blocks come back without their rows being made; a block without a key is made
@@ -170,12 +170,14 @@ def test_row_blocks_are_kept_whole_and_made_only_when_not_stored(tmp_path: Path)
     assert made == ["None"] and (cache.block_hits, cache.block_misses) == (2, 2)
     assert _sheet_xml(second, "Body") == _sheet_xml(plain, "Body")
 
-    # a block under a new key is made again, and the blocks after a longer one are numbered on
+    # a block under a new key is made again (its unchanged rows from the row cache), and the
+    # blocks after a longer one are numbered on
     made.clear()
     longer = [["p-0", 1, "A new first row.", None, None, None]] + [list(r) for r in ROWS[:3]]
     _workbook(third, None, len(ROWS) + 1)
     splice_rows(third, {"Body": (blocks(longer, "a2"), len(COLUMNS))}, cache)
     assert made == ["a2", "None"] and cache.block_misses == 3
+    assert cache.misses == len(ROWS) + 1   # only the new first row was made
     by_cell = tmp_path / "by_cell.xlsx"
     _workbook(by_cell, longer + [list(r) for r in ROWS[3:]], len(ROWS) + 1)
     assert _sheet_xml(third, "Body") == _sheet_xml(by_cell, "Body")
