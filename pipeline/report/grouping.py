@@ -527,6 +527,13 @@ def _make_groups(area: Area, found: list[list[int]], cache: ClusterCache | None,
         merged_of[gid] = sorted(merged_from.get(gid, []))
 
 
+def reviewer_labels(members: Iterable[OptionCandidate]) -> list[tuple[str, tuple[Any, ...]]]:
+    """The reviewers' labels of the candidates' paragraphs, each once and in a fixed order, as
+    plain data (for the keys of what follows from them)."""
+    return sorted({(c.paragraph_id, astuple(c))
+                   for c in filter(None, map(_CONFIRMED_OF, members))})
+
+
 def area_key(challenge: str, cands: list[OptionCandidate], threshold: float, encoder_id: str,
              file_states: Mapping[str, str]) -> str | None:
     """What an area's groups follow from, where every contribution with a candidate in it has a
@@ -538,10 +545,8 @@ def area_key(challenge: str, cands: list[OptionCandidate], threshold: float, enc
         states = [file_states[f] for f in files]
     except KeyError:
         return None
-    labels = sorted({(c.paragraph_id, astuple(c))
-                     for c in filter(None, map(_CONFIRMED_OF, cands))})
     h = hashlib.sha256(orjson.dumps(["area", challenge, threshold, encoder_id, files, states,
-                                     labels]))
+                                     reviewer_labels(cands)]))
     h.update("\x1f".join(map(_KEY, cands)).encode("utf-8"))
     return h.hexdigest()
 

@@ -19,7 +19,6 @@ import os
 import re
 import secrets
 from collections import Counter, defaultdict
-from dataclasses import astuple
 from functools import lru_cache
 from operator import attrgetter
 from pathlib import Path
@@ -33,7 +32,7 @@ from markupsafe import Markup
 from pipeline.report.areas import AREAS, ROLE_NAMES, role_name
 from pipeline.report.charts import PALETTE, bar_chart, heat_colour, heat_text_colour
 from pipeline.report.fragment_cache import Fragment, FragmentCache
-from pipeline.report.grouping import GroupingResult, OptionGroup
+from pipeline.report.grouping import GroupingResult, OptionGroup, reviewer_labels
 from pipeline.report.model import ClassifiedParagraph, ReportInput
 from pipeline.report.quotes import Quote, QuoteBook, location
 from pipeline.taxonomy_keys import STAKEHOLDER_KEYS
@@ -143,7 +142,6 @@ QuoteIdentity = tuple[str, str, str, str, int | None, int, str, str | None]
 _QUOTE = attrgetter("quote")
 _SPAN = attrgetter("quote.para_start", "quote.para_end")
 _ORGANISATION = attrgetter("cp.para.organisation")
-_CONFIRMED_OF = attrgetter("cp.confirmed")
 _KEY = attrgetter("key")
 
 
@@ -186,13 +184,10 @@ def group_state(g: OptionGroup, file_states: Mapping[str, str]) -> str | None:
         states = [file_states[f] for f in g.files]
     except KeyError:
         return None
-    labels = sorted({(c.paragraph_id, astuple(c))
-                     for c in filter(None, map(_CONFIRMED_OF, members))}
-                    ) if g.confirmed_count else []
     rep = g.representative
     h = hashlib.sha256(orjson.dumps([g.group_id, g.challenge, g.cohesion, g.confidence,
                                      g.merged_from, rep.key, rep.quote.para_start, states,
-                                     labels]))
+                                     reviewer_labels(members) if g.confirmed_count else []]))
     h.update("\x1f".join(map(_KEY, members)).encode("utf-8"))
     return h.hexdigest()
 
