@@ -5,7 +5,9 @@ markup. The only values marked safe are the SVG charts, built in charts.py from 
 quote's attribution, built by Markup.format (which escapes what it inserts), and the HTML of each
 group and contribution, rendered by the autoescaping macros of fragments.html.j2 (or kept from
 an earlier run by fragment_cache, under the hash of the same identity: the data the view is
-built from).
+built from, or of what a group's identity follows from: group_state). The page is written with
+a marker in each of those places, which the writer replaces with the fragment's bytes: a
+marker holds a token drawn for the page, so no submitted text can stand in for one.
 
 The page's hundreds of thousands of quotes and cited paragraphs are named tuples rather than
 dicts: Jinja looks `q.text` up as an attribute first, and on a dict that failed with an exception
