@@ -77,3 +77,26 @@ def test_file_links_are_relative_and_percent_encoded(tmp_path):
     (tmp_path / "real").mkdir()
     (tmp_path / "linked").symlink_to(tmp_path / "real")
     assert file_links(tmp_path / "linked", out)("a.pdf") == "../real/a.pdf"
+
+
+def test_quote_lines_are_what_the_autoescaping_template_wrote():
+    """A group's further quotes are written out by html.quote_items: byte for byte the loop
+    of fragments.html.j2 they replace, rendered with autoescaping, hostile text included."""
+    from jinja2 import Environment
+
+    from pipeline.report.html import quote_items, quote_view
+
+    loop = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True).from_string(
+        '      {% for q in rest %}\n'
+        '        <li id="{{ gid }}-{{ q.id }}"><q>{{ q.text }}</q> <span class="attr">— '
+        '{{ q.who }}, <a href="#{{ q.anchor }}">{{ q.location }}</a></span></li>\n'
+        '      {% endfor %}\n')
+    quotes = [
+        ("q-1", "p-1", "a <b>&amp; \"quoted\" 'file'.docx", "<script>alert(1)</script>", 2, 7,
+         "Operators should <em>verify</em> & \"check\" 'identity' </q></li><li>.", "Org & Co"),
+        ("q-2", "p-2", "plain.pdf", "Ana", None, 3, "=HYPERLINK(\"x\") and > <", None),
+        ("q-3", "p-3", "é.docx", "Ana", 1, 1, "\u00a0non-breaking\ttab\nnewline", "Ana"),
+    ]
+    for gid in ("g-0123456789", 'g-"<&>'):
+        expected = loop.render(gid=gid, rest=[quote_view(q) for q in quotes])
+        assert str(quote_items(gid, quotes)) == expected
