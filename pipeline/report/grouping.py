@@ -534,21 +534,30 @@ def reviewer_labels(members: Iterable[OptionCandidate]) -> list[tuple[str, tuple
                    for c in filter(None, map(_CONFIRMED_OF, members))})
 
 
-def area_key(challenge: str, cands: list[OptionCandidate], threshold: float, encoder_id: str,
-             file_states: Mapping[str, str]) -> str | None:
-    """What an area's groups follow from, where every contribution with a candidate in it has a
-    provenance state (ContributionMemo.states, which also fingerprint the whole package): those
-    states, its candidates (paragraph and sentence, in order), the reviewers' labels of their
-    paragraphs, the threshold and the encoder. None when a contribution has no state."""
-    files = sorted(set(map(_QUOTE_FILE, cands)))
+def provenance_key(head: list[Any], files: Iterable[str], members: Iterable[OptionCandidate],
+                   file_states: Mapping[str, str],
+                   labels: list[tuple[str, tuple[Any, ...]]]) -> str | None:
+    """sha256 of `head`, the provenance states of `files` (ContributionMemo.states, which also
+    fingerprint the whole package), reviewers' `labels` and the members (paragraph and
+    sentence) in order: the key of what is made of those members alone. None when a file has
+    no state."""
     try:
         states = [file_states[f] for f in files]
     except KeyError:
         return None
-    h = hashlib.sha256(orjson.dumps(["area", challenge, threshold, encoder_id, files, states,
-                                     reviewer_labels(cands)]))
-    h.update("\x1f".join(map(_KEY, cands)).encode("utf-8"))
+    h = hashlib.sha256(orjson.dumps([*head, states, labels]))
+    h.update("\x1f".join(map(_KEY, members)).encode("utf-8"))
     return h.hexdigest()
+
+
+def area_key(challenge: str, cands: list[OptionCandidate], threshold: float, encoder_id: str,
+             file_states: Mapping[str, str]) -> str | None:
+    """What an area's groups follow from, where every contribution with a candidate in it has a
+    provenance state: those states, its candidates in order, the reviewers' labels of their
+    paragraphs, the threshold and the encoder. None when a contribution has no state."""
+    files = sorted(set(map(_QUOTE_FILE, cands)))
+    return provenance_key(["area", challenge, threshold, encoder_id, files], files, cands,
+                          file_states, reviewer_labels(cands))
 
 
 def area_record(groups: Sequence[OptionGroup], cands: list[OptionCandidate]) -> dict[str, Any]:
