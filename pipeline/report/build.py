@@ -306,6 +306,7 @@ def build_report(
         "option_groups_multi": sum(1 for g in grouping.groups if g.support > 1),
         "areas_clustered": grouping.areas_clustered,
         "areas_clusters_from_cache": grouping.areas_from_cache,
+        "areas_grown": grouping.areas_grown,
         "quotes": sum(len(g.members) for g in grouping.groups),
         "quotes_dropped": quotes.dropped_total,
         "quotes_dropped_by_reason": dict(sorted(quotes.dropped.items())),

@@ -1,16 +1,17 @@
 """A disk cache of each challenge area's clusters and of each group's medoid, so that a re-run
 regroups only the areas whose option sentences changed, and reads no vectors for the others.
 
-Average linkage is not incremental: a new sentence in an area can change every cluster in it,
-so an area with any new sentence is clustered again from scratch. But a new contribution adds
-sentences to a few areas only, and the clusters of an area depend only on its sentence vectors
+A new sentence in an area can change any cluster in it (average linkage), so an area with a
+new sentence is clustered again: from scratch, or, when it holds every sentence of a stored
+clustering and a few more, by replaying that clustering's merges (see below). But a new
+contribution adds sentences to a few areas only, and the clusters of an area depend only on its sentence vectors
 (in the order clustered: of their text, wherever they occur) and the threshold. A sentence's
 vector depends only on its text and the encoder (model, sequence length, precision and
 runtime: the embedder's model_id), and the embedding cache serves the same stored vector for a
 text on every run; so the key is sha256 of the encoder id, the threshold and the area's
-distinct sentences in that order. The key also carries the clustering
-code (grouping.py) and the numpy and scipy versions, so a change to either never serves clusters
-the new code would not find.
+distinct sentences in that order. The key also carries the clustering code (grouping.py,
+linkage_growth.py, this module) and the numpy and scipy versions, so a change to either never
+serves clusters the new code would not find.
 
 A group's medoid and cohesion depend only on its members' vectors: on its distinct sentences
 and how many copies of each it holds. The summary key is sha256 of those (sorted) and the same
@@ -19,20 +20,27 @@ is the highest (several on a tie: the earliest member holding one of them is the
 that sum. At 3,000 contributions the medoids took 1.3 s of a re-run, and reading the vectors
 back for the cluster keys up to a few seconds more with a cold page cache.
 
+Each clustering's merge log (linkage_growth.MergeLog: the merges up to the threshold) is kept
+under the area's cluster key with an 8-byte digest of each of its sentences, and each area
+names its most recent logs: an area that gained a few sentences since one of them is clustered
+by replaying that log (linkage_growth.grown_clusters) instead of from scratch.
+
 An area's groups as a run made them (members, medoid, facts) are kept too, under the area's
 provenance (grouping.area_key): a re-run remakes the groups of an area no contribution changed
 from the members' positions among the area's candidates instead of grouping them again.
 
-Values are JSON, never pickles.
+Values are JSON or flat little-endian numbers, never pickles.
 """
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 import orjson
+
+from pipeline.report.linkage_growth import MergeLog
 
 from pipeline.classify.hash_store import HashStore
 from pipeline.fingerprint import code_fingerprint
@@ -41,7 +49,22 @@ Summary = list[tuple[int, float]]   # (index into the sorted distinct texts, sum
 
 
 def _code() -> str:
-    return code_fingerprint(("report/grouping.py", "report/cluster_cache.py"), ("numpy", "scipy"))
+    return code_fingerprint(("report/grouping.py", "report/cluster_cache.py",
+                             "report/linkage_growth.py"), ("numpy", "scipy"))
+
+
+_RECENT_LOGS = 4    # an area's logs named as bases: the last few sets it had
+
+
+def text_digests(texts: Sequence[str]) -> list[bytes]:
+    """8-byte digests of sentences, to tell which sentences an earlier log clustered."""
+    return [hashlib.blake2b(t.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+            for t in texts]
+
+
+class StoredLog(NamedTuple):
+    digests: list[bytes]   # of the sentences clustered, in their order
+    log: MergeLog
 
 
 def cluster_key(texts: Sequence[str], threshold: float, encoder_id: str) -> str:
@@ -73,6 +96,9 @@ class ClusterCache:
         self._summaries = HashStore(directory / "clusters.sqlite", "summaries", "summary",
                                     "BLOB")
         self._areas = HashStore(directory / "clusters.sqlite", "areas", "area_groups", "BLOB")
+        self._logs = HashStore(directory / "clusters.sqlite", "merge_logs", "merge_log", "BLOB")
+        self._recent = HashStore(directory / "clusters.sqlite", "recent_logs", "cluster_keys",
+                                 "BLOB")
 
     def get(self, key: str, n: int) -> list[list[int]] | None:
         raw = self._store.get_many([key]).get(key)
@@ -118,7 +144,47 @@ class ClusterCache:
     def put_areas(self, rows: Iterable[tuple[str, Any]]) -> None:
         self._areas.put_many((key, orjson.dumps(record)) for key, record in rows)
 
+    def _recent_key(self, challenge: str, threshold: float) -> str:
+        return hashlib.sha256(f"recent\x1f{_code()}\x1f{self.encoder_id}\x1f{threshold!r}\x1f"
+                              f"{challenge}".encode()).hexdigest()
+
+    def recent_logs(self, challenge: str, threshold: float) -> list[tuple[str, int]]:
+        """(cluster key, number of sentences) of the area's last stored logs, latest first."""
+        raw = self._recent.get_many([self._recent_key(challenge, threshold)])
+        try:
+            rows = orjson.loads(next(iter(raw.values()))) if raw else []
+            return [(str(key), int(n)) for key, n in rows]
+        except (orjson.JSONDecodeError, TypeError, ValueError):
+            return []
+
+    def get_log(self, key: str) -> StoredLog | None:
+        raw = self._logs.get_many([key]).get(key)
+        if raw is None or len(raw) < 8:
+            return None
+        n = int.from_bytes(raw[:8], "little")
+        if len(raw) < 8 + 8 * n:
+            return None
+        log = MergeLog.from_bytes(raw[8 + 8 * n:], n)
+        if log is None:
+            return None
+        body = raw[8:8 + 8 * n]
+        return StoredLog([body[i:i + 8] for i in range(0, 8 * n, 8)], log)
+
+    def put_logs(self, rows: Iterable[tuple[str, float, str, list[bytes], MergeLog]]) -> None:
+        """Store each (area, threshold, cluster key, digests, log) and name it the area's latest."""
+        logs, recent = [], []
+        for challenge, threshold, key, digests, log in rows:
+            logs.append((key, len(digests).to_bytes(8, "little") + b"".join(digests)
+                         + log.to_bytes()))
+            named = [(k, n) for k, n in self.recent_logs(challenge, threshold) if k != key]
+            recent.append((self._recent_key(challenge, threshold),
+                           orjson.dumps([(key, len(digests)), *named][:_RECENT_LOGS])))
+        self._logs.put_many(logs)
+        self._recent.put_many(recent)
+
     def close(self) -> None:
         self._store.close()
         self._summaries.close()
         self._areas.close()
+        self._logs.close()
+        self._recent.close()

@@ -37,8 +37,15 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Seque
 import numpy as np
 import orjson
 
-from pipeline.report.cluster_cache import ClusterCache, Summary, cluster_key, summary_key
+from pipeline.report.cluster_cache import (
+    ClusterCache,
+    Summary,
+    cluster_key,
+    summary_key,
+    text_digests,
+)
 from pipeline.forked import ForkedCall, fork_available
+from pipeline.report.linkage_growth import MergeLog, as_distances, grown_clusters
 from pipeline.report.model import ClassifiedParagraph
 from pipeline.report.option_quotes import (
     ParagraphQuotes,
@@ -245,6 +252,7 @@ class GroupingResult:
     threshold: float
     areas_clustered: int = 0          # areas clustered in this run
     areas_from_cache: int = 0         # areas whose clusters an earlier run had found
+    areas_grown: int = 0              # of those clustered, grown from an earlier clustering
     # paragraph id -> its candidates, by (file, paragraph, offset)
     by_paragraph: dict[str, list[OptionCandidate]] = field(default_factory=dict)
     # id() of each candidate -> the id of the group holding it (the groups keep them alive)
@@ -335,25 +343,32 @@ def _linkage() -> tuple[Callable[..., Any], Callable[..., Any]]:
     return linkage, fcluster
 
 
-def _cluster_condensed(dist: np.ndarray, n: int, threshold: float) -> list[list[int]]:
+def _cut(threshold: float) -> float:
+    """The greatest mean distance merged: the mean similarity >= threshold, i.e. the mean
+    distance <= 1 - threshold (and a hair over, for the rounding of the distances)."""
+    return (1.0 - threshold) + 1e-9
+
+
+def cluster_with_log(vectors: np.ndarray, threshold: float) -> tuple[list[list[int]], MergeLog]:
+    """Average-linkage clusters of embeddings, each cluster's indices ascending, clusters ordered
+    by their first index (a fixed order for a fixed input order), with the merges that made them
+    (for linkage_growth.grown_clusters). The condensed cosine distances (n(n-1)/2 float64) are
+    all the memory it needs, so thousands of sentences per area fit."""
+    n = vectors.shape[0]
+    if n <= 1:
+        return ([[0]] if n == 1 else []), MergeLog.from_linkage(np.zeros((0, 4)), 0.0)
     linkage, fcluster = _linkage()
-    tree = linkage(dist, method="average")
-    # merge while the mean similarity >= threshold, i.e. the mean distance <= 1 - threshold
-    labels = fcluster(tree, t=(1.0 - threshold) + 1e-9, criterion="distance")
+    tree = linkage(condensed_cosine_distances(_normalise(vectors)), method="average")
+    labels = fcluster(tree, t=_cut(threshold), criterion="distance")
     clusters: dict[int, list[int]] = defaultdict(list)
     for index, label in enumerate(labels):
         clusters[int(label)].append(index)
-    return sorted(clusters.values(), key=lambda c: c[0])
+    return sorted(clusters.values(), key=lambda c: c[0]), MergeLog.from_linkage(tree, _cut(threshold))
 
 
 def cluster_vectors(vectors: np.ndarray, threshold: float) -> list[list[int]]:
-    """Average-linkage clusters of embeddings, each cluster's indices ascending, clusters ordered
-    by their first index (a fixed order for a fixed input order). The condensed cosine distances
-    (n(n-1)/2 float64) are all the memory it needs, so thousands of sentences per area fit."""
-    n = vectors.shape[0]
-    if n <= 1:
-        return [[0]] if n == 1 else []
-    return _cluster_condensed(condensed_cosine_distances(_normalise(vectors)), n, threshold)
+    """cluster_with_log's clusters."""
+    return cluster_with_log(vectors, threshold)[0]
 
 
 def condensed_cosine_distances(unit: np.ndarray, block_cells: int = 4_000_000) -> np.ndarray:
@@ -371,16 +386,15 @@ def condensed_cosine_distances(unit: np.ndarray, block_cells: int = 4_000_000) -
             row = sims[k, i - start:]                      # columns j > i
             out[pos:pos + row.shape[0]] = row
             pos += row.shape[0]
-    np.subtract(1.0, out, out=out)
-    np.clip(out, 0.0, 2.0, out=out)
-    return np.round(out, 6, out=out)
+    return as_distances(out)
 
 
 class Clustering:
-    """cluster_vectors for each (key, vectors), started now and collected by result(), so that
-    the caller can summarise the areas it already has meanwhile. A new contribution brings new
-    sentences to 3-9 areas of 3,500-4,600 sentences each at 3,000 contributions (0.1-0.5 s
-    apiece, plus 0.3 s to import scipy's clustering once per process), and scipy's linkage
+    """cluster_with_log for each (key, vectors), started now and collected by result(), so that
+    the caller can summarise the areas it already has meanwhile. The areas that no stored
+    clustering can grow (a first run, an area that lost sentences or gained many) take 0.1-1.2 s
+    apiece at 3,000 contributions (2,500-4,600 sentences each; plus 0.3 s to import scipy's
+    clustering once per process), and scipy's linkage
     holds the GIL: so a forked child on the other core clusters areas from the moment it
     starts, and the parent clusters areas too once it reaches result(). The areas, largest
     first, wait in a pipe that both read one byte (one area's index) at a time, so each takes
@@ -405,7 +419,7 @@ class Clustering:
         self._child = ForkedCall(lambda: dict(self._cluster_taken()),
                                  f"clustering up to {len(self._todo)} area(s)")
 
-    def _cluster_taken(self) -> Iterator[tuple[str, list[list[int]]]]:
+    def _cluster_taken(self) -> Iterator[tuple[str, tuple[list[list[int]], MergeLog]]]:
         """Take areas from the queue until it is empty, clustering each."""
         while self._queue is not None:
             try:
@@ -415,9 +429,9 @@ class Clustering:
             if not taken:
                 return
             key, vectors = self._todo[taken[0]]
-            yield key, cluster_vectors(vectors, self.threshold)
+            yield key, cluster_with_log(vectors, self.threshold)
 
-    def result(self) -> dict[str, list[list[int]]]:
+    def result(self) -> dict[str, tuple[list[list[int]], MergeLog]]:
         try:
             out = dict(self._cluster_taken())
             if self._child is not None:
@@ -431,7 +445,7 @@ class Clustering:
         # what no process took (no fork here) or a failed child took and did not return
         for key, vectors in self._todo:
             if key not in out:
-                out[key] = cluster_vectors(vectors, self.threshold)
+                out[key] = cluster_with_log(vectors, self.threshold)
         return out
 
     def cancel(self) -> None:
@@ -444,6 +458,35 @@ class Clustering:
         if self._queue is not None:
             os.close(self._queue)
             self._queue = None
+
+
+# An area grows from an earlier clustering of it when it gained at most this many sentences:
+# replaying costs about 25 ms per new sentence at 4,600 sentences, clustering it again 0.5-1.2 s.
+_MOST_GROWN = 24
+
+
+def _grow_from_recent(cache: ClusterCache, challenge: str, threshold: float,
+                      digests: list[bytes], vectors: Callable[[], np.ndarray],
+                      ) -> tuple[list[list[int]], MergeLog] | None:
+    """The clusters and log of an area from the largest of its recently stored clusterings
+    whose sentences it all still holds, with at most _MOST_GROWN new; None where none fits or
+    the replay stops (linkage_growth.grown_clusters)."""
+    n = len(digests)
+    position: dict[bytes, int] | None = None
+    for key, m in sorted(cache.recent_logs(challenge, threshold), key=lambda km: -km[1]):
+        if not 0 < n - m <= _MOST_GROWN:
+            continue
+        base = cache.get_log(key)
+        if base is None or len(base.digests) != m:
+            continue
+        if position is None:
+            position = {d: i for i, d in enumerate(digests)}
+        try:
+            base_positions = [position[d] for d in base.digests]
+        except KeyError:    # a sentence it clustered is gone
+            continue
+        return grown_clusters(_normalise(vectors()), base_positions, base.log, _cut(threshold))
+    return None
 
 
 def make_group_id(challenge: str, member_keys: Iterable[str]) -> str:
@@ -666,6 +709,7 @@ def group_options(
     areas: list[Area] = []
     found_of: dict[str, list[list[int]]] = {}
     todo: dict[str, list[str]] = {}   # cluster key -> distinct sentences of an uncached area
+    area_of: dict[str, str] = {}      # cluster key -> (the first) area with those sentences
     for challenge in CHALLENGE_KEYS:
         if not by_challenge[challenge] or challenge in held:
             continue
@@ -674,8 +718,22 @@ def group_options(
             found_of[area.key] = found
         elif area.key not in found_of:
             todo[area.key] = area.distinct
+            area_of.setdefault(area.key, challenge)
         areas.append(area)
     encode_missing(t for distinct in todo.values() for t in distinct)
+    # an area that gained a few sentences since a stored clustering of it: grown from its log
+    digests_of = {key: text_digests(distinct) for key, distinct in todo.items()}
+    logs: list[tuple[str, float, str, list[bytes], MergeLog]] = []
+    if cache is not None:
+        for key, distinct in list(todo.items()):
+            grown = _grow_from_recent(cache, area_of[key], threshold, digests_of[key],
+                                      lambda: np.stack([vector_of[t] for t in distinct]))
+            if grown is not None:
+                found_of[key] = grown[0]
+                cache.put(key, grown[0])
+                logs.append((area_of[key], threshold, key, digests_of[key], grown[1]))
+                del todo[key]
+    areas_grown = len(logs)
     clustering = Clustering([(key, np.stack([vector_of[t] for t in distinct]))
                              for key, distinct in todo.items()], threshold)
     # the areas already clustered are made into groups, summarised and their facts found
@@ -723,10 +781,13 @@ def group_options(
     except BaseException:
         clustering.cancel()
         raise
-    for key, found in clustered.items():
+    for key, (found, log) in clustered.items():
         found_of[key] = found
         if cache is not None:
             cache.put(key, found)
+            logs.append((area_of[key], threshold, key, digests_of[key], log))
+    if cache is not None and logs:
+        cache.put_logs(logs)
     made = []
     for area in areas:
         if area.key in clustered:
@@ -762,8 +823,10 @@ def group_options(
                        for pid in sorted(by_paragraph)}
     return GroupingResult(groups=groups, candidates=list(ordered),
                           paragraph_group=paragraph_group, threshold=threshold,
-                          areas_clustered=len(todo) + clustered_here,
-                          areas_from_cache=len(areas) + len(held) - len(todo) - clustered_here,
+                          areas_clustered=len(todo) + areas_grown + clustered_here,
+                          areas_grown=areas_grown,
+                          areas_from_cache=(len(areas) + len(held) - len(todo) - areas_grown
+                                            - clustered_here),
                           by_paragraph=by_paragraph, candidate_group=candidate_group)
 
 

@@ -304,6 +304,17 @@ def test_cached_clusters_give_the_same_groups_and_a_new_sentence_reclusters_its_
     assert partial.areas_from_cache == first.areas_clustered - 1
     assert set(encoded) == {c.quote.text for c in fewer if c.challenge == area}
     assert _signature(partial) == _signature(group_options(fewer, encode_tfidf, 0.25))
+    # the whole area again, after a run without two of its sentences: grown from that run's
+    # clustering of it (no other area changed), with the groups of a run from scratch
+    two = {c.quote.text for c in cands if c.challenge == area}
+    two = set(sorted(two)[:2])
+    without_two = [c for c in cands if not (c.challenge == area and c.quote.text in two)]
+    grow_cache = ClusterCache(tmp_path / "grow", "hashing-512")
+    group_options(without_two, encode_tfidf, 0.25, grow_cache)
+    grown = group_options(cands, encode_tfidf, 0.25, grow_cache)
+    assert (grown.areas_clustered, grown.areas_grown) == (1, 1)
+    assert grown.areas_from_cache == first.areas_clustered - 1
+    assert _signature(grown) == _signature(direct)
     # a stored value that is not a partition of the area's sentences is never used
     texts = ["a", "b", "c"]
     cache.put(cluster_key(texts, 0.25, "hashing-512"), [[0, 1]])
@@ -389,26 +400,33 @@ def test_areas_clustered_in_two_processes_equal_one_process(monkeypatch):
     rng = np.random.default_rng(3)
     todo = [(f"k{i}", rng.normal(size=(n, 8))) for i, n in enumerate((40, 25, 60, 5))]
     expected = {key: cluster_vectors(vectors, 0.3) for key, vectors in todo}
+
+    def clusters(result):
+        return {key: found for key, (found, _) in result.items()}
+
     clustering = grouping.Clustering(todo, 0.3)
     forked = clustering.result()
-    assert forked == expected and clustering._queue is None
-    assert list(forked) != [] and all(isinstance(i, int) for cl in forked["k2"] for i in cl)
-    assert grouping.Clustering(todo[2:3], 0.3).result() == {"k2": expected["k2"]}
+    assert clusters(forked) == expected and clustering._queue is None
+    assert list(forked) != [] and all(isinstance(i, int) for cl in forked["k2"][0] for i in cl)
+    # with each area, the merges that made its clusters (one per point joined)
+    assert all(len(log.height) == len(vectors) - len(expected[key])
+               for key, vectors in todo for log in (forked[key][1],))
+    assert clusters(grouping.Clustering(todo[2:3], 0.3).result()) == {"k2": expected["k2"]}
     assert grouping.Clustering([], 0.3).result() == {}
 
     # a child that fails on the area it takes: the parent clusters what it did not return
-    parent, real = os.getpid(), grouping.cluster_vectors
+    parent, real = os.getpid(), grouping.cluster_with_log
 
     def fails_in_the_child(vectors, threshold):
         if os.getpid() != parent:
             raise RuntimeError("the child fails")
         return real(vectors, threshold)
 
-    monkeypatch.setattr(grouping, "cluster_vectors", fails_in_the_child)
-    assert grouping.Clustering(todo, 0.3).result() == expected
-    monkeypatch.setattr(grouping, "cluster_vectors", real)
+    monkeypatch.setattr(grouping, "cluster_with_log", fails_in_the_child)
+    assert clusters(grouping.Clustering(todo, 0.3).result()) == expected
+    monkeypatch.setattr(grouping, "cluster_with_log", real)
     monkeypatch.setattr(grouping, "fork_available", lambda: False)
-    assert grouping.Clustering(todo, 0.3).result() == expected
+    assert clusters(grouping.Clustering(todo, 0.3).result()) == expected
 
 
 def _full_signature(grouping):
