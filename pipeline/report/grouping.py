@@ -416,7 +416,8 @@ class Clustering:
         os.write(write_fd, bytes(range(len(self._todo))))   # at most 16 areas: a few bytes
         os.close(write_fd)
         self._queue = read_fd
-        self._child = ForkedCall(lambda: dict(self._cluster_taken()),
+        self._child = ForkedCall(lambda: {key: [found, log.to_lists()]
+                                          for key, (found, log) in self._cluster_taken()},
                                  f"clustering up to {len(self._todo)} area(s)")
 
     def _cluster_taken(self) -> Iterator[tuple[str, tuple[list[list[int]], MergeLog]]]:
@@ -435,7 +436,8 @@ class Clustering:
         try:
             out = dict(self._cluster_taken())
             if self._child is not None:
-                out.update(self._child.result())
+                out.update((key, (found, MergeLog.from_lists(log)))
+                           for key, (found, log) in self._child.result().items())
                 self._child = None
         except BaseException:
             self.cancel()

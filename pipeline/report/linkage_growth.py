@@ -22,7 +22,7 @@ clusters at that moment; none occurred in the 16 areas of the 3,000-contribution
 from __future__ import annotations
 
 import heapq
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -51,6 +51,16 @@ class MergeLog(NamedTuple):
         rows = tree[tree[:, 2] <= cut]   # scipy's rows are in height order
         return cls(rows[:, 0].astype(np.int64), rows[:, 1].astype(np.int64),
                    rows[:, 2].astype(np.float64))
+
+    def to_lists(self) -> list[list[Any]]:
+        """As JSON-able lists (a forked child's result travels as JSON)."""
+        return [self.left.tolist(), self.right.tolist(), self.height.tolist()]
+
+    @classmethod
+    def from_lists(cls, lists: list[list[Any]]) -> "MergeLog":
+        left, right, height = lists
+        return cls(np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64),
+                   np.asarray(height, dtype=np.float64))
 
     def to_bytes(self) -> bytes:
         return (self.left.astype("<i8").tobytes() + self.right.astype("<i8").tobytes()

@@ -10,6 +10,7 @@ import pytest
 
 from pipeline.report.grouping import (
     cluster_vectors,
+    cluster_with_log,
     collect_candidates,
     group_facts,
     group_options,
@@ -390,7 +391,7 @@ def test_a_cached_medoid_follows_the_copies_and_the_earliest_member(make_input, 
     assert cache.get_summaries({key: 2}) == {}
 
 
-def test_areas_clustered_in_two_processes_equal_one_process(monkeypatch):
+def test_areas_clustered_in_two_processes_equal_one_process(monkeypatch, caplog):
     """Whichever process takes which area from the queue, the clusters are those of one
     process; an area a failed child took is clustered by the parent."""
     import os
@@ -407,6 +408,9 @@ def test_areas_clustered_in_two_processes_equal_one_process(monkeypatch):
     clustering = grouping.Clustering(todo, 0.3)
     forked = clustering.result()
     assert clusters(forked) == expected and clustering._queue is None
+    assert "failed" not in caplog.text   # the child's areas came back from it
+    single = {key: cluster_with_log(vectors, 0.3)[1] for key, vectors in todo}
+    assert all(np.array_equal(x, y) for key in single for x, y in zip(forked[key][1], single[key]))
     assert list(forked) != [] and all(isinstance(i, int) for cl in forked["k2"][0] for i in cl)
     # with each area, the merges that made its clusters (one per point joined)
     assert all(len(log.height) == len(vectors) - len(expected[key])
