@@ -58,6 +58,12 @@ class HashStore:
                 self._conn.executemany(f"INSERT OR REPLACE INTO {self._table} "
                                        f"(hash, {self._column}) VALUES (?, ?)", rows)
 
+    def delete_many(self, hashes: Iterable[str]) -> None:
+        rows = [(h,) for h in hashes]
+        if rows:
+            with self._conn:
+                self._conn.executemany(f"DELETE FROM {self._table} WHERE hash = ?", rows)
+
     def __len__(self) -> int:
         return int(self._conn.execute(f"SELECT COUNT(*) FROM {self._table}").fetchone()[0])
 

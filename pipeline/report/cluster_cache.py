@@ -171,16 +171,21 @@ class ClusterCache:
         return StoredLog([body[i:i + 8] for i in range(0, 8 * n, 8)], log)
 
     def put_logs(self, rows: Iterable[tuple[str, float, str, list[bytes], MergeLog]]) -> None:
-        """Store each (area, threshold, cluster key, digests, log) and name it the area's latest."""
-        logs, recent = [], []
+        """Store each (area, threshold, cluster key, digests, log) and name it the area's latest;
+        a log no longer among an area's last few is deleted (a log is 100-200 KB at 3,000
+        contributions, and each run that changes an area would add one)."""
+        logs, recent, dropped = [], [], []
         for challenge, threshold, key, digests, log in rows:
             logs.append((key, len(digests).to_bytes(8, "little") + b"".join(digests)
                          + log.to_bytes()))
-            named = [(k, n) for k, n in self.recent_logs(challenge, threshold) if k != key]
+            named = [(key, len(digests))] + [
+                (k, n) for k, n in self.recent_logs(challenge, threshold) if k != key]
             recent.append((self._recent_key(challenge, threshold),
-                           orjson.dumps([(key, len(digests)), *named][:_RECENT_LOGS])))
+                           orjson.dumps(named[:_RECENT_LOGS])))
+            dropped += [k for k, _ in named[_RECENT_LOGS:]]
         self._logs.put_many(logs)
         self._recent.put_many(recent)
+        self._logs.delete_many(dropped)
 
     def close(self) -> None:
         self._store.close()

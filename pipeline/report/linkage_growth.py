@@ -178,9 +178,11 @@ class _Replay:
     def merge_logged(self, a: int, b: int, h: float) -> int:
         """A merge of the earlier log, of two clusters it does not change."""
         keep, gone = (a, b) if self.size[a] >= self.size[b] else (b, a)
-        moved = self.points(gone)
-        self.members.pop(gone, None)
-        self.members[keep] = self.points(keep) + moved
+        moved = self.members.pop(gone, None) or [gone]
+        if keep in self.members:
+            self.members[keep].extend(moved)
+        else:
+            self.members[keep] = [keep, *moved]
         self.label[moved] = keep
         self.size[keep] += self.size[gone]
         self.size_np[keep] = self.size[keep]

@@ -301,7 +301,7 @@ def test_cached_clusters_give_the_same_groups_and_a_new_sentence_reclusters_its_
     fewer = [c for c in cands if not (c.challenge == area and c.quote.text == dropped)]
     encoded.clear()
     partial = group_options(fewer, encode_tfidf, 0.25, cache)
-    assert partial.areas_clustered == 1
+    assert partial.areas_clustered == 1 and partial.areas_grown == 0   # lost one: from scratch
     assert partial.areas_from_cache == first.areas_clustered - 1
     assert set(encoded) == {c.quote.text for c in fewer if c.challenge == area}
     assert _signature(partial) == _signature(group_options(fewer, encode_tfidf, 0.25))
