@@ -2,10 +2,10 @@
 
 For each corpus size it generates synthetic contributions outside git, runs `cenb run` end to
 end with a cold cache (wall time, peak memory of the whole process tree, per-stage timings from
-run.json), re-runs after adding one file (the incremental case: a file of the generator, then
-two files with text it never wrote, one at a time) and with no new file, and measures reference
-speeds on the same files: poppler's `pdftotext` for PDF text and a bare sentence-transformers
-encode for embeddings. Results go to reports/bench.json; a cProfile summary to
+run.json), re-runs after adding one file (the incremental case: a file of the generator, two
+files with text it never wrote and a second file of the generator, one at a time) and with no
+new file, and measures reference speeds on the same files: poppler's `pdftotext` for PDF text
+and a bare sentence-transformers encode for embeddings. Results go to reports/bench.json; a cProfile summary to
 reports/bench_profile.txt.
 """
 
@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from scale_corpus import generate  # noqa: E402
+from scale_corpus import generate, generate_one  # noqa: E402
 
 CENB = Path(sys.executable).with_name("cenb")
 # the one-file re-runs with text the generator never wrote: contributions of the sample corpus
@@ -134,6 +134,7 @@ def _rerun_facts(run: dict) -> dict:
     return {"wall_s": run["wall_s"], "peak_memory_mib": run["peak_memory_mib"],
             "areas_clustered": counts.get("areas_clustered"),
             "areas_clusters_from_cache": counts.get("areas_clusters_from_cache"),
+            "areas_grown": counts.get("areas_grown"),
             "timings": run["run_json"].get("timings", {})}
 
 
@@ -240,13 +241,20 @@ def bench_size(n: int, work_root: Path, reference: bool, profile_out: Path) -> d
         # pages: PDF pages plus docx files counted at their PDF-equivalent length (~3 pages)
         stages["extract"]["pdf_pages"] = pdf_pages
 
-    extra = generate(corpus, n + 1)[-1]  # one new file into the processed corpus
-    incremental = run_cenb(corpus, work / "out", params, fresh_out=False)
-    extra.unlink()
+    def with_generated(index: int) -> dict:
+        extra = generate_one(corpus, index)   # one new file into the processed corpus
+        run = run_cenb(corpus, work / "out", params, fresh_out=False)
+        extra.unlink()
+        return run
+
     # the generator's new file combines its pool's actors, modals and actions, and some of its
     # combinations are new to the corpus: it brings new option sentences to many areas (9 of 16
     # at 3,000); a contribution written apart from the generator (the sample corpus's) brings
-    # new wordings, as a real one would, to fewer
+    # new wordings, as a real one would, to fewer. Two files of each kind, one at a time (two
+    # samples of each case on a machine whose speed varies): the generator's next file right
+    # after the cold run, the one after it last.
+    incremental = with_generated(n)
+
     def with_unseen(name: str) -> dict:
         unseen = corpus / f"zz-unseen-{name}"
         shutil.copyfile(ROOT / "corpus" / "raw" / name, unseen)
@@ -259,6 +267,7 @@ def bench_size(n: int, work_root: Path, reference: bool, profile_out: Path) -> d
     # back to the processed corpus (its clusters come from the cache again), then the second
     no_new_file = run_cenb(corpus, work / "out", params, fresh_out=False)
     incremental_unseen_2 = with_unseen(second_unseen)
+    incremental_2 = with_generated(n + 1)
 
     result = {
         "contributions": n,
@@ -269,6 +278,7 @@ def bench_size(n: int, work_root: Path, reference: bool, profile_out: Path) -> d
                             "contributions_per_s": round(n / cold["wall_s"], 2)},
         "stages": stages,
         "incremental_one_new_file": _rerun_facts(incremental),
+        "incremental_one_new_file_2": _rerun_facts(incremental_2),
         "incremental_one_new_file_unseen_text": _rerun_facts(incremental_unseen),
         "incremental_one_new_file_unseen_text_2": _rerun_facts(incremental_unseen_2),
         "rerun_no_new_file": _rerun_facts(no_new_file),

@@ -13,6 +13,7 @@ import random
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 ACTORS = [
     "Governments", "National regulators", "Ministries of ICT", "Mobile network operators",
@@ -255,16 +256,30 @@ def write_pdf(c: Contribution, path: Path) -> None:
         story, onFirstPage=footer, onLaterPages=footer)
 
 
+def _planned(n: int, seed: int, pdf_share: float) -> Iterator[tuple[Contribution, bool]]:
+    """The first n contributions of a seed, each with whether it is written as a PDF."""
+    rng = random.Random(seed)
+    for i in range(n):
+        c = make_contribution(i, rng)
+        yield c, rng.random() < pdf_share
+
+
+def _write(out_dir: Path, c: Contribution, is_pdf: bool) -> Path:
+    path = out_dir / f"{c.file_stem}.{'pdf' if is_pdf else 'docx'}"
+    if not path.exists():
+        (write_pdf if is_pdf else write_docx)(c, path)
+    return path
+
+
 def generate(out_dir: Path, n: int, seed: int = 2017, pdf_share: float = 0.5) -> list[Path]:
     """Write n contributions (alternating formats by pdf_share) into out_dir; reuse existing."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(seed)
-    paths = []
-    for i in range(n):
-        c = make_contribution(i, rng)
-        is_pdf = rng.random() < pdf_share
-        path = out_dir / f"{c.file_stem}.{'pdf' if is_pdf else 'docx'}"
-        if not path.exists():
-            (write_pdf if is_pdf else write_docx)(c, path)
-        paths.append(path)
-    return paths
+    return [_write(out_dir, c, is_pdf) for c, is_pdf in _planned(n, seed, pdf_share)]
+
+
+def generate_one(out_dir: Path, index: int, seed: int = 2017, pdf_share: float = 0.5) -> Path:
+    """Write only the contribution numbered `index` of generate(out_dir, index + 1, ...): a
+    new file for a corpus of `index` files, without writing again those it removed."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    *_, (c, is_pdf) = _planned(index + 1, seed, pdf_share)
+    return _write(out_dir, c, is_pdf)

@@ -31,6 +31,10 @@ def test_scale_corpus_is_reproducible_and_varied(tmp_path: Path) -> None:
     a = gen.generate(tmp_path / "a", 6)
     b = gen.generate(tmp_path / "b", 6)
     assert [p.name for p in a] == [p.name for p in b]
+    # one file alone is the file generate() would write at that place
+    one = gen.generate_one(tmp_path / "c", 4)
+    assert one.name == a[4].name and one.read_bytes() == a[4].read_bytes()
+    assert [p.name for p in (tmp_path / "c").iterdir()] == [one.name]
     assert {p.suffix for p in a} == {".pdf", ".docx"}
     docx_a = next(p for p in a if p.suffix == ".docx")
     assert docx_a.read_bytes() == (tmp_path / "b" / docx_a.name).read_bytes()
@@ -47,6 +51,7 @@ def test_bench_smoke_writes_throughput_json(tmp_path: Path) -> None:
     assert size["contributions"] == 3 and size["paragraphs"] > 0
     assert size["end_to_end_cold"]["wall_s"] > 0 and size["end_to_end_cold"]["peak_memory_mib"] > 0
     assert size["incremental_one_new_file"]["wall_s"] > 0
+    assert size["incremental_one_new_file_2"]["wall_s"] > 0
     unseen = size["incremental_one_new_file_unseen_text"]
     assert unseen["wall_s"] > 0 and unseen["areas_clustered"] >= 1
     assert set(unseen["timings"]) >= {"extract", "classify", "group", "total"}
