@@ -5,8 +5,8 @@ end with a cold cache (wall time, peak memory of the whole process tree, per-sta
 run.json), re-runs after adding one file (the incremental case: a file of the generator, two
 files with text it never wrote and a second file of the generator, one at a time) and with no
 new file, and measures reference speeds on the same files: poppler's `pdftotext` for PDF text
-and a bare sentence-transformers encode for embeddings. Results go to reports/bench.json; a cProfile summary to
-reports/bench_profile.txt.
+and a bare sentence-transformers encode for embeddings. Results go to reports/bench.json; a
+cProfile summary to reports/bench_profile.txt.
 """
 
 from __future__ import annotations
