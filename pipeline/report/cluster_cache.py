@@ -4,14 +4,14 @@ regroups only the areas whose option sentences changed, and reads no vectors for
 A new sentence in an area can change any cluster in it (average linkage), so an area with a
 new sentence is clustered again: from scratch, or, when it holds every sentence of a stored
 clustering and a few more, by replaying that clustering's merges (see below). But a new
-contribution adds sentences to a few areas only, and the clusters of an area depend only on its sentence vectors
-(in the order clustered: of their text, wherever they occur) and the threshold. A sentence's
-vector depends only on its text and the encoder (model, sequence length, precision and
-runtime: the embedder's model_id), and the embedding cache serves the same stored vector for a
-text on every run; so the key is sha256 of the encoder id, the threshold and the area's
-distinct sentences in that order. The key also carries the clustering code (grouping.py,
-linkage_growth.py, this module) and the numpy and scipy versions, so a change to either never
-serves clusters the new code would not find.
+contribution adds sentences to a few areas only, and the clusters of an area depend only on
+its sentence vectors (in the order clustered: of their text, wherever they occur) and the
+threshold. A sentence's vector depends only on its text and the encoder (model, sequence
+length, precision and runtime: the embedder's model_id), and the embedding cache serves the
+same stored vector for a text on every run; so the key is sha256 of the encoder id, the
+threshold and the area's distinct sentences in that order. The key also carries the
+clustering code (grouping.py, linkage_growth.py, this module) and the numpy and scipy
+versions, so a change to either never serves clusters the new code would not find.
 
 A group's medoid and cohesion depend only on its members' vectors: on its distinct sentences
 and how many copies of each it holds. The summary key is sha256 of those (sorted) and the same

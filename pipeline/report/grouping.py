@@ -363,7 +363,8 @@ def cluster_with_log(vectors: np.ndarray, threshold: float) -> tuple[list[list[i
     clusters: dict[int, list[int]] = defaultdict(list)
     for index, label in enumerate(labels):
         clusters[int(label)].append(index)
-    return sorted(clusters.values(), key=lambda c: c[0]), MergeLog.from_linkage(tree, _cut(threshold))
+    ordered = sorted(clusters.values(), key=lambda c: c[0])
+    return ordered, MergeLog.from_linkage(tree, _cut(threshold))
 
 
 def cluster_vectors(vectors: np.ndarray, threshold: float) -> list[list[int]]:
@@ -394,13 +395,13 @@ class Clustering:
     the caller can summarise the areas it already has meanwhile. The areas that no stored
     clustering can grow (a first run, an area that lost sentences or gained many) take 0.1-1.2 s
     apiece at 3,000 contributions (2,500-4,600 sentences each; plus 0.3 s to import scipy's
-    clustering once per process), and scipy's linkage
-    holds the GIL: so a forked child on the other core clusters areas from the moment it
-    starts, and the parent clusters areas too once it reaches result(). The areas, largest
-    first, wait in a pipe that both read one byte (one area's index) at a time, so each takes
-    the next as soon as it is free: which process ends up with which depends on how long the
-    parent's own work took, not on an estimate made before. With several areas the parent
-    imports scipy's clustering before the fork, so that the child need not.
+    clustering once per process), and scipy's linkage holds the GIL: so a forked child on the
+    other core clusters areas from the moment it starts, and the parent clusters areas too once
+    it reaches result(). The areas, largest first, wait in a pipe that both read one byte (one
+    area's index) at a time, so each takes the next as soon as it is free: which process ends
+    up with which depends on how long the parent's own work took, not on an estimate made
+    before. With several areas the parent imports scipy's clustering before the fork, so that
+    the child need not.
     """
 
     def __init__(self, todo: Sequence[tuple[str, np.ndarray]], threshold: float) -> None:
@@ -724,7 +725,8 @@ def group_options(
         areas.append(area)
     encode_missing(t for distinct in todo.values() for t in distinct)
     # an area that gained a few sentences since a stored clustering of it: grown from its log
-    digests_of = {key: text_digests(distinct) for key, distinct in todo.items()}
+    digests_of = ({key: text_digests(distinct) for key, distinct in todo.items()}
+                  if cache is not None else {})
     logs: list[tuple[str, float, str, list[bytes], MergeLog]] = []
     if cache is not None:
         for key, distinct in list(todo.items()):

@@ -16,7 +16,8 @@ the replay (None: the caller clusters from scratch). A tie among the earlier mer
 replayed as scipy made it for the smaller set; clustering the grown set from scratch could
 break it otherwise. Distances are rounded to 1e-6 as the full clustering rounds them, so such
 ties need two sentence pairs at the same rounded distance, both the closest pair of their
-clusters at that moment; none occurred in the 16 areas of the 3,000-contribution corpus.
+clusters at that moment; in the 16 areas of the 3,000-contribution corpus, growing and
+clustering from scratch agreed every time they were compared.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from typing import Any, NamedTuple
 import numpy as np
 
 _TIE = 1e-12        # heights closer than this are a tie
-_HEADER = np.dtype("<i8")
 
 
 def as_distances(similarities: np.ndarray) -> np.ndarray:
