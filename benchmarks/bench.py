@@ -241,11 +241,16 @@ def bench_size(n: int, work_root: Path, reference: bool, profile_out: Path) -> d
         # pages: PDF pages plus docx files counted at their PDF-equivalent length (~3 pages)
         stages["extract"]["pdf_pages"] = pdf_pages
 
-    def with_generated(index: int) -> dict:
-        extra = generate_one(corpus, index)   # one new file into the processed corpus
+    def rerun_with(extra: Path) -> dict:
+        """A re-run with one new file in the processed corpus, removed after it."""
         run = run_cenb(corpus, work / "out", params, fresh_out=False)
         extra.unlink()
         return run
+
+    def unseen(name: str) -> Path:
+        path = corpus / f"zz-unseen-{name}"
+        shutil.copyfile(ROOT / "corpus" / "raw" / name, path)
+        return path
 
     # the generator's new file combines its pool's actors, modals and actions, and some of its
     # combinations are new to the corpus: it brings new option sentences to many areas (9 of 16
@@ -253,21 +258,13 @@ def bench_size(n: int, work_root: Path, reference: bool, profile_out: Path) -> d
     # new wordings, as a real one would, to fewer. Two files of each kind, one at a time (two
     # samples of each case on a machine whose speed varies): the generator's next file right
     # after the cold run, the one after it last.
-    incremental = with_generated(n)
-
-    def with_unseen(name: str) -> dict:
-        unseen = corpus / f"zz-unseen-{name}"
-        shutil.copyfile(ROOT / "corpus" / "raw" / name, unseen)
-        run = run_cenb(corpus, work / "out", params, fresh_out=False)
-        unseen.unlink()
-        return run
-
+    incremental = rerun_with(generate_one(corpus, n))
     first_unseen, second_unseen = UNSEEN_FILES
-    incremental_unseen = with_unseen(first_unseen)
+    incremental_unseen = rerun_with(unseen(first_unseen))
     # back to the processed corpus (its clusters come from the cache again), then the second
     no_new_file = run_cenb(corpus, work / "out", params, fresh_out=False)
-    incremental_unseen_2 = with_unseen(second_unseen)
-    incremental_2 = with_generated(n + 1)
+    incremental_unseen_2 = rerun_with(unseen(second_unseen))
+    incremental_2 = rerun_with(generate_one(corpus, n + 1))
 
     result = {
         "contributions": n,

@@ -66,6 +66,22 @@ class StoredLog(NamedTuple):
     digests: list[bytes]   # of the sentences clustered, in their order
     log: MergeLog
 
+    def to_bytes(self) -> bytes:
+        """The number of sentences (8 bytes), their digests, then the log's bytes."""
+        return (len(self.digests).to_bytes(8, "little") + b"".join(self.digests)
+                + self.log.to_bytes())
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> "StoredLog | None":
+        """What to_bytes stored, or None where it is cut short or its log is not valid."""
+        n = int.from_bytes(raw[:8], "little") if len(raw) >= 8 else -1
+        if n < 0 or len(raw) < 8 + 8 * n:
+            return None
+        log = MergeLog.from_bytes(raw[8 + 8 * n:], n)
+        if log is None:
+            return None
+        return cls([raw[i:i + 8] for i in range(8, 8 + 8 * n, 8)], log)
+
 
 def cluster_key(texts: Sequence[str], threshold: float, encoder_id: str) -> str:
     """The key of the clusters of an area whose distinct sentences are `texts`, in this order."""
@@ -159,16 +175,7 @@ class ClusterCache:
 
     def get_log(self, key: str) -> StoredLog | None:
         raw = self._logs.get_many([key]).get(key)
-        if raw is None or len(raw) < 8:
-            return None
-        n = int.from_bytes(raw[:8], "little")
-        if len(raw) < 8 + 8 * n:
-            return None
-        log = MergeLog.from_bytes(raw[8 + 8 * n:], n)
-        if log is None:
-            return None
-        body = raw[8:8 + 8 * n]
-        return StoredLog([body[i:i + 8] for i in range(0, 8 * n, 8)], log)
+        return StoredLog.from_bytes(raw) if raw is not None else None
 
     def put_logs(self, rows: Iterable[tuple[str, float, str, list[bytes], MergeLog]]) -> None:
         """Store each (area, threshold, cluster key, digests, log) and name it the area's latest;
@@ -176,8 +183,7 @@ class ClusterCache:
         contributions, and each run that changes an area would add one)."""
         logs, recent, dropped = [], [], []
         for challenge, threshold, key, digests, log in rows:
-            logs.append((key, len(digests).to_bytes(8, "little") + b"".join(digests)
-                         + log.to_bytes()))
+            logs.append((key, StoredLog(digests, log).to_bytes()))
             named = [(key, len(digests))] + [
                 (k, n) for k, n in self.recent_logs(challenge, threshold) if k != key]
             recent.append((self._recent_key(challenge, threshold),

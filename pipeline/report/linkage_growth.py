@@ -99,6 +99,7 @@ class _Replay:
         self.unit, self.cut, self.n = unit, cut, n
         self.label = np.arange(n, dtype=np.int64)        # each point's cluster
         self.members: dict[int, list[int]] = {}          # only for clusters bigger than 1
+        # size and alive twice: lists for the per-merge reads, arrays for open_cluster's
         self.size = [1] * n + [0] * (cap - n)
         self.size_np = np.zeros(cap)
         self.size_np[:n] = 1.0
@@ -226,7 +227,8 @@ class _Replay:
     def tied_open(self, h: float, pair: set[int]) -> bool:
         """Whether another pair sharing a cluster with `pair` is open at the same height."""
         for k in self.open:
-            for t in (self.top(k), self.second(k) if self.top(k) is not None else None):
+            first = self.top(k)
+            for t in (first, self.second(k) if first is not None else None):
                 if t is not None and abs(t[0] - h) <= _TIE:
                     other = {k, t[1]}
                     if other != pair and other & pair:

@@ -109,6 +109,12 @@ def test_stored_logs_name_the_latest_few_per_area(tmp_path):
     stored = cache.get_log("key5")
     assert stored is not None and stored.digests == text_digests(
         [f"sentence {j}" for j in range(15)])
+    # a stored value cut short is refused
+    from pipeline.report.cluster_cache import StoredLog
+
+    raw = stored.to_bytes()
+    assert StoredLog.from_bytes(raw).digests == stored.digests
+    assert StoredLog.from_bytes(raw[:20]) is None and StoredLog.from_bytes(b"") is None
     # the logs no area names any more are gone
     assert cache.get_log("key1") is None and cache.get_log("key2") is not None
     assert cache.get_log("nothing") is None
